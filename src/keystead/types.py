@@ -53,7 +53,7 @@ class Principal:
     access_key_id: str | None = None
     name: str | None = None
     identity_arn: str | None = None
-    tags: Mapping[str, str] = field(default=EMPTY)
+    tags: Mapping[str, str] = field(default_factory=dict)
     session: SessionInfo | None = None
 
     @property
