@@ -25,7 +25,9 @@ and whether a retry may succeed. `protocol/` renders them; nothing else formats 
     │   │   └── the KMS, IAM and STS modelled errors below
     │   └── ThrottlingError
     └── ServerError                          (we are at fault; 5xx)
-        └── InternalError                    (KMSInternalException / InternalFailure)
+        ├── InternalError                    (KMSInternalException / InternalFailure)
+        ├── RootKeyError                     (the root of trust cannot be loaded or created)
+        └── KeyringError                     (a wrapped secret or keyring term does not open)
 """
 
 from __future__ import annotations
@@ -76,6 +78,20 @@ class InternalError(ServerError):
     query_code = "InternalFailure"
     default_message = "We encountered an internal error. Please try again."
     retryable = True
+
+
+class RootKeyError(ServerError):
+    """The root key cannot be created or loaded (missing, unsafe mode, wrong passphrase, corrupt)."""
+
+    code = "KMSInternalException"
+    query_code = "InternalFailure"
+
+
+class KeyringError(ServerError):
+    """A keyring term or a wrapped secret failed to open: wrong root key, tampering, unknown term."""
+
+    code = "KMSInternalException"
+    query_code = "InternalFailure"
 
 
 # --- Authentication (SigV4) ---------------------------------------------------------------
