@@ -1,0 +1,354 @@
+"""The KMS key domain: create, find, change and use keys. Authorization happens above, in api/.
+
+Reads on the hot path come from memory: key rows for a few seconds (changes on this node drop
+them at once), unwrapped key material for as long as the process lives (material never changes).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from keystead import arn
+from keystead.blocking import run_blocking
+from keystead.clock import Clock
+from keystead.crypto.blob import open_blob, peek_blob, seal_blob
+from keystead.crypto.keyring import Keyring, WrapPurpose
+from keystead.crypto.symmetric import new_material_id, new_symmetric_material, random_bytes
+from keystead.errors import (
+    IncorrectKeyError,
+    InvalidArnError,
+    InvalidCiphertextError,
+    InvalidKeyUsageError,
+    InvalidMarkerError,
+    NotFoundError,
+    TagError,
+    ValidationError,
+)
+from keystead.keystore import specs, states
+from keystead.keystore.policies import default_key_policy
+from keystead.storage import Database, Tx
+from keystead.storage import KeyMaterialRow, KeyRow
+
+KEY_MATERIAL_PURPOSE = WrapPurpose.KMS_KEY_MATERIAL
+ROW_CACHE_SECONDS = 2.0
+_KEY_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
+_DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    """Where a KeyId points once aliases and ARNs are resolved."""
+
+    key: KeyRow
+    arn: str
+    alias_arn: str | None = None  # set when the caller named the key through an alias
+
+
+@dataclass(frozen=True, slots=True)
+class NewKeySpec:
+    account_id: str
+    region: str
+    policy: str | None
+    description: str = ""
+    key_spec: str = specs.SYMMETRIC_DEFAULT
+    key_usage: str | None = None
+    origin: str = "AWS_KMS"
+    tags: Mapping[str, str] = field(default_factory=dict)
+    multi_region: bool = False
+
+
+def key_arn_of(key: KeyRow) -> str:
+    return arn.key_arn(key.region, key.account_id, key.key_id)
+
+
+class KeyService:
+    def __init__(self, db: Database, keyring: Keyring, clock: Clock) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._clock = clock
+        self._rows: dict[str, tuple[float, KeyRow]] = {}
+        self._materials: dict[tuple[str, bytes], bytes] = {}
+
+    # --- finding keys ------------------------------------------------------------------------
+
+    async def resolve(self, key_id: str, *, account_id: str, region: str, allow_alias: bool = True) -> KeyRef:
+        """Find the key a request's KeyId names: a key id, key ARN, alias name or alias ARN.
+
+        Bare ids and alias names resolve in the caller's account; ARNs may name another account.
+
+        Raises:
+            NotFoundError: no such key or alias (or an alias where only keys are accepted).
+            InvalidArnError: an ARN that is not a KMS key or alias ARN.
+        """
+        if key_id.startswith("arn:"):
+            parsed = arn.parse_arn(key_id)
+            if parsed is None or parsed.service != "kms" or parsed.resource_type not in ("key", "alias"):
+                raise InvalidArnError(f"Invalid arn {key_id}")
+            if parsed.resource_type == "alias":
+                return await self._resolve_alias(parsed.resource, parsed.account, parsed.region, allow_alias)
+            found = await self.get_key(parsed.resource[len("key/"):])
+            if found is None or found.account_id != parsed.account or found.region != parsed.region:
+                raise NotFoundError(f"Key '{key_id}' does not exist")
+            return KeyRef(found, key_arn_of(found))
+        if key_id.startswith("alias/"):
+            return await self._resolve_alias(key_id, account_id, region, allow_alias)
+        if not _KEY_ID.match(key_id):
+            raise NotFoundError(f"Invalid keyId '{key_id}'")
+        found = await self.get_key(key_id)
+        if found is None or found.account_id != account_id or found.region != region:
+            raise NotFoundError(f"Key '{arn.key_arn(region, account_id, key_id)}' does not exist")
+        return KeyRef(found, key_arn_of(found))
+
+    async def _resolve_alias(
+        self, alias_name: str, account_id: str, region: str, allow_alias: bool
+    ) -> KeyRef:
+        alias = arn.alias_arn(region, account_id, alias_name)
+        if not allow_alias:
+            raise NotFoundError(f"Alias '{alias}' is not found.")
+        row = await run_blocking(self._read_alias, account_id, region, alias_name)
+        target = None if row is None else await self.get_key(row.target_key_id)
+        if target is None:
+            raise NotFoundError(f"Alias '{alias}' is not found.")
+        return KeyRef(target, key_arn_of(target), alias)
+
+    def _read_alias(self, account_id: str, region: str, alias_name: str) -> Any:
+        with self._db.reader() as tx:
+            return tx.get_alias(account_id, region, alias_name)
+
+    async def get_key(self, key_id: str) -> KeyRow | None:
+        """A key row by id, from the short-lived cache when fresh."""
+        cached = self._rows.get(key_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        row = await run_blocking(self._read_key, key_id)
+        if row is not None:
+            self._remember(row)
+        return row
+
+    def _read_key(self, key_id: str) -> KeyRow | None:
+        with self._db.reader() as tx:
+            return tx.get_key(key_id)
+
+    def _remember(self, row: KeyRow) -> None:
+        if len(self._rows) > 50_000:
+            self._rows.clear()
+        self._rows[row.key_id] = (time.monotonic() + ROW_CACHE_SECONDS, row)
+
+    def list_keys(self, account_id: str, region: str, *, limit: int, marker: str | None) -> tuple[list[KeyRow], str | None]:
+        """One page of the account's keys in a region, and the marker of the next page.
+
+        Raises:
+            InvalidMarkerError: a marker this service did not issue.
+        """
+        after = _decode_marker(marker)
+        with self._db.reader() as tx:
+            rows = tx.list_keys(account_id, region, after=after, limit=limit + 1)
+        if len(rows) > limit:
+            return rows[:limit], _encode_marker(rows[limit - 1].key_id)
+        return rows, None
+
+    # --- changing keys ------------------------------------------------------------------------
+
+    def create_key(self, tx: Tx, spec: NewKeySpec) -> KeyRow:
+        """Create a key with fresh material, its policy and tags, in the caller's transaction.
+
+        Raises:
+            ValidationError, UnsupportedOperationError: an invalid or unsupported spec/usage.
+            TagError: invalid tags.
+        """
+        usage = specs.check_spec_and_usage(spec.key_spec, spec.key_usage)
+        _check_tags(spec.tags)
+        now = self._clock.now()
+        key_id = str(uuid.uuid4())
+        material = new_symmetric_material()
+        material_id = new_material_id()
+        row = KeyRow(
+            key_id=key_id,
+            account_id=spec.account_id,
+            region=spec.region,
+            description=spec.description,
+            key_spec=spec.key_spec,
+            key_usage=usage,
+            origin=spec.origin,
+            key_manager="CUSTOMER",
+            key_state=states.ENABLED,
+            creation_date=now,
+            deletion_date=None,
+            pending_window_days=None,
+            policy=spec.policy or default_key_policy(spec.account_id),
+            multi_region=spec.multi_region,
+            current_material_id=material_id,
+            rotation_enabled=False,
+            rotation_period_days=None,
+            next_rotation_date=None,
+            valid_to=None,
+            expiration_model=None,
+            row_version=1,
+        )
+        wrapped = self._keyring.wrap(material, purpose=KEY_MATERIAL_PURPOSE)
+        tx.insert_key(row)
+        tx.insert_key_material(
+            KeyMaterialRow(
+                key_id=key_id, material_id=material_id, wrapped=wrapped, created_at=now,
+                origin=spec.origin, state="CURRENT",
+            )
+        )
+        if spec.tags:
+            tx.put_key_tags(key_id, dict(spec.tags))
+        # Reachable only through the key row, so caching it before commit is harmless.
+        self._materials[(key_id, material_id)] = material
+        return row
+
+    def set_enabled(self, tx: Tx, key_id: str, enabled: bool) -> KeyRow:
+        """EnableKey / DisableKey.
+
+        Raises:
+            KMSInvalidStateError: the key is pending deletion or import.
+        """
+        current = self._current(tx, key_id)
+        states.check_can_change_enablement(key_arn_of(current), current.key_state)
+        new_state = states.ENABLED if enabled else states.DISABLED
+        return self._update(tx, current, key_state=new_state)
+
+    def put_policy(self, tx: Tx, key_id: str, policy: str) -> KeyRow:
+        return self._update(tx, self._current(tx, key_id), policy=policy)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a cached row once a change to it has committed (or failed)."""
+        self._rows.pop(key_id, None)
+
+    def _current(self, tx: Tx, key_id: str) -> KeyRow:
+        # Read inside the transaction so checks and the optimistic version compare with the
+        # stored row, not with a cached one that may be seconds old.
+        current = tx.get_key(key_id)
+        if current is None:
+            raise NotFoundError(f"Key '{key_id}' does not exist")
+        return current
+
+    def _update(self, tx: Tx, current: KeyRow, **changes: Any) -> KeyRow:
+        self.forget(current.key_id)
+        return tx.update_key(current.key_id, current.row_version, **changes)
+
+
+    # --- cryptography ------------------------------------------------------------------------
+
+    async def encrypt(
+        self, ref: KeyRef, plaintext: bytes, context: Mapping[str, str], algorithm: str | None
+    ) -> bytes:
+        """Seal plaintext under the key's current material.
+
+        Raises:
+            DisabledError, KMSInvalidStateError: the key is not usable.
+            InvalidKeyUsageError: the key can't encrypt, or not with that algorithm.
+        """
+        key = ref.key
+        _check_encrypt_usage(ref, algorithm)
+        states.check_usable(ref.arn, key.key_state)
+        assert key.current_material_id is not None  # usable symmetric keys always have material
+        material = await self._material(key.key_id, key.current_material_id)
+        return seal_blob(
+            material, key_id=key.key_id, material_id=key.current_material_id, plaintext=plaintext,
+            encryption_context=context,
+        )
+
+    async def key_for_blob(self, blob: bytes, expected: KeyRef | None) -> KeyRef:
+        """The key a symmetric ciphertext blob was sealed under (read from its header).
+
+        Raises:
+            InvalidCiphertextError: not a blob of ours, or its key no longer exists.
+            IncorrectKeyError: the blob is not under the key the caller named.
+        """
+        header = peek_blob(blob)
+        key = await self.get_key(header.key_id)
+        if key is None:
+            raise InvalidCiphertextError()
+        if expected is not None and expected.key.key_id != key.key_id:
+            raise IncorrectKeyError(
+                "The key ID in the request does not identify a CMK that can perform this operation."
+            )
+        return KeyRef(key, key_arn_of(key))
+
+    async def decrypt(
+        self, ref: KeyRef, blob: bytes, context: Mapping[str, str], algorithm: str | None
+    ) -> bytes:
+        """Open a ciphertext blob under the key `key_for_blob` found.
+
+        Raises:
+            InvalidCiphertextError: anything wrong with the blob or its context (one message).
+            DisabledError, KMSInvalidStateError: the key is not usable.
+        """
+        _check_encrypt_usage(ref, algorithm)
+        states.check_usable(ref.arn, ref.key.key_state)
+        material = await self._material(ref.key.key_id, peek_blob(blob).material_id)
+        return open_blob(material, blob, encryption_context=context)
+
+    async def generate_data_key(
+        self, ref: KeyRef, context: Mapping[str, str], key_spec: str | None, number_of_bytes: int | None
+    ) -> tuple[bytes, bytes]:
+        """A fresh data key and its ciphertext under `ref`.
+
+        Raises:
+            ValidationError: neither or both of KeySpec and NumberOfBytes.
+        """
+        if (key_spec is None) == (number_of_bytes is None):
+            raise ValidationError("Please specify either number of bytes or key spec.")
+        size = _DATA_KEY_BYTES[key_spec] if key_spec is not None else number_of_bytes
+        assert size is not None
+        plaintext = random_bytes(size)
+        return plaintext, await self.encrypt(ref, plaintext, context, None)
+
+    async def _material(self, key_id: str, material_id: bytes) -> bytes:
+        cached = self._materials.get((key_id, material_id))
+        if cached is not None:
+            return cached
+        row = await run_blocking(self._read_material, key_id, material_id)
+        if row is None:
+            raise InvalidCiphertextError()
+        material = self._keyring.unwrap(row.wrapped, purpose=KEY_MATERIAL_PURPOSE)
+        self._materials[(key_id, material_id)] = material
+        return material
+
+    def _read_material(self, key_id: str, material_id: bytes) -> KeyMaterialRow | None:
+        with self._db.reader() as tx:
+            return tx.get_key_material(key_id, material_id)
+
+
+def _check_encrypt_usage(ref: KeyRef, algorithm: str | None) -> None:
+    key = ref.key
+    allowed = specs.encryption_algorithms(key.key_spec, key.key_usage) or []
+    if not allowed or (algorithm is not None and algorithm not in allowed):
+        raise InvalidKeyUsageError(
+            f"You cannot use the key {ref.arn} for this operation"
+            + (f" with encryption algorithm {algorithm}." if algorithm else ".")
+        )
+
+
+def _check_tags(tags: Mapping[str, str]) -> None:
+    for tag_key in tags:
+        if tag_key.lower().startswith("aws:"):
+            raise TagError("Tags beginning with aws: are reserved.")
+    if len(tags) > 50:
+        raise TagError("A key can have at most 50 tags.")
+
+
+def _encode_marker(key_id: str) -> str:
+    return base64.urlsafe_b64encode(key_id.encode()).decode()
+
+
+def _decode_marker(marker: str | None) -> str | None:
+    if marker is None:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(marker.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidMarkerError("The request contains an invalid marker.") from exc
+    if not _KEY_ID.match(decoded):
+        raise InvalidMarkerError("The request contains an invalid marker.")
+    return decoded
+
