@@ -1,19 +1,74 @@
-"""The single `authorize()` seam of the pipeline.
+"""The single `authorize()` seam of the pipeline, backed by the policy engine.
 
-Until the policy engine is wired in, this fails closed: only an account's root user may act,
-and only on its own account's resources.
+For every request it gathers the policies that bear on it (the key policy as a strict
+resource policy, the caller's identity policies, boundary and session policies), the request
+context (global aws:* keys plus the operation's and the resource's keys), asks
+`keystead.policy.evaluate`, and turns a denial into AWS's AccessDenied message.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
+from keystead.api.conditions import global_context
 from keystead.api.context import RequestContext, ResourceAccess
+from keystead.blocking import run_blocking
 from keystead.errors import AccessDeniedError, MalformedPolicyDocumentError
+from keystead.identity.directory import PrincipalDirectory
+from keystead.keystore.policies import MAX_POLICY_BYTES
+from keystead.policy import (
+    AuthzRequest,
+    EvaluationInput,
+    Policy,
+    PolicyKind,
+    PrincipalInfo,
+    denial_message,
+    evaluate,
+    parse_policy,
+)
+from keystead.types import Principal
+
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
 
 
-class RootOnlyAuthorizer:
+@dataclass(frozen=True, slots=True)
+class IdentityPolicies:
+    """The identity side of a principal: what its IAM entity, boundary and session allow."""
+
+    policies: Sequence[Policy] = ()
+    boundary: Policy | None = None
+    session: Sequence[Policy] | None = None
+
+
+class IdentityPolicySource(Protocol):
+    async def for_principal(self, principal: Principal) -> IdentityPolicies:
+        """The compiled identity policies that apply to `principal` (cached by the source)."""
+        ...
+
+
+class RootOnlyIdentities:
+    """Identity policies before IAM exists: the root user needs none, nobody else has any."""
+
+    async def for_principal(self, principal: Principal) -> IdentityPolicies:
+        return IdentityPolicies()
+
+
+def principal_info(principal: Principal) -> PrincipalInfo:
+    return PrincipalInfo(
+        arn=principal.arn,
+        account_id=principal.account_id,
+        type=principal.type.value,
+        identity_arn=principal.identity_arn if principal.identity_arn != principal.arn else None,
+    )
+
+
+class PolicyAuthorizer:
+    def __init__(self, identities: IdentityPolicySource, directory: PrincipalDirectory) -> None:
+        self._identities = identities
+        self._directory = directory
+
     async def authorize(
         self,
         ctx: RequestContext,
@@ -21,20 +76,70 @@ class RootOnlyAuthorizer:
         resource: ResourceAccess | None,
         extra_context: Mapping[str, str | list[str]] | None = None,
     ) -> None:
-        principal = ctx.principal
-        if principal.is_root and (resource is None or resource.account_id == principal.account_id):
-            return
-        target = resource.arn if resource is not None else "*"
-        raise AccessDeniedError(
-            f"User: {principal.arn} is not authorized to perform: {action} on resource: {target} "
-            f"because no resource-based policy allows the {action} action"
+        """Raises AccessDeniedError unless the policies allow `action` on `resource`."""
+        identity = await self._identities.for_principal(ctx.principal)
+        context = global_context(ctx)
+        if resource is not None:
+            context.update(resource.context)
+        if extra_context:
+            context.update(extra_context)
+        decision = evaluate(self._input(ctx.principal, action, resource, context, identity))
+        if not decision.allowed:
+            target = resource.arn if resource is not None else "*"
+            raise AccessDeniedError(denial_message(ctx.principal.arn, action, target, decision, service="kms"))
+
+    @staticmethod
+    def _input(
+        principal: Principal,
+        action: str,
+        resource: ResourceAccess | None,
+        context: Mapping[str, str | list[str]],
+        identity: IdentityPolicies,
+        resource_policy: Policy | None = None,
+    ) -> EvaluationInput:
+        if resource_policy is None and resource is not None and resource.policy is not None:
+            resource_policy = parse_policy(resource.policy, PolicyKind.RESOURCE, name="key policy")
+        return EvaluationInput(
+            request=AuthzRequest(
+                principal=principal_info(principal),
+                action=action,
+                resource=resource.arn if resource is not None else "*",
+                context=context,
+            ),
+            resource_account=resource.account_id if resource is not None else None,
+            resource_policy=resource_policy,
+            resource_policy_strict=resource_policy is not None,
+            identity_policies=identity.policies,
+            permission_boundary=identity.boundary,
+            session_policies=identity.session,
         )
 
+    async def validate_key_policy(
+        self, ctx: RequestContext, text: str, key: ResourceAccess | None, bypass_lockout: bool
+    ) -> None:
+        """Check a key policy for CreateKey/PutKeyPolicy, including the lockout safety check.
 
-async def validate_key_policy(ctx: RequestContext, text: str, key_arn: str | None, bypass: bool) -> None:
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise MalformedPolicyDocumentError("The policy is not valid JSON.") from exc
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise MalformedPolicyDocumentError("The policy must be a JSON object with a Statement.")
+        Raises:
+            MalformedPolicyDocumentError: invalid, names principals that don't exist, or would lock
+                the caller out of PutKeyPolicy (unless the check is bypassed).
+            LimitExceededError: larger than 32 KB.
+        """
+        policy = await run_blocking(
+            parse_policy, text, PolicyKind.RESOURCE, name="key policy",
+            principal_exists=self._directory.exists, max_size=MAX_POLICY_BYTES,
+        )
+        if bypass_lockout:
+            return
+        # Would the caller still be allowed to PutKeyPolicy on the key under the new policy?
+        target = key or ResourceAccess(
+            arn=f"arn:aws:kms:{ctx.region}:{ctx.principal.account_id}:key/*",
+            account_id=ctx.principal.account_id,
+            type="AWS::KMS::Key",
+        )
+        identity = await self._identities.for_principal(ctx.principal)
+        context = global_context(ctx)
+        context.update(target.context)
+        context["kms:BypassPolicyLockoutSafetyCheck"] = "false"
+        decision = evaluate(self._input(ctx.principal, "kms:PutKeyPolicy", target, context, identity, policy))
+        if not decision.allowed:
+            raise MalformedPolicyDocumentError(LOCKOUT_MESSAGE)

@@ -25,7 +25,8 @@ class ResourceAccess:
     account_id: str
     type: str  # CloudTrail resource type, e.g. AWS::KMS::Key
     policy: str | None = None  # the resource-based policy (key policy), if any
-    tags: Mapping[str, str] | None = None
+    # Condition keys this resource contributes (aws:ResourceTag/*, kms:KeySpec, ...).
+    context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
 
 class Authorizer(Protocol):

@@ -11,22 +11,35 @@ from keystead.api.context import RequestContext, ResourceAccess
 from keystead.api.handlers import Handler, Handlers
 from keystead.blocking import run_blocking
 from keystead.errors import (
-    LimitExceededError,
     NotFoundError,
     ValidationError,
     UnsupportedOperationError,
 )
 from keystead.keystore import specs
 from keystead.keystore.keys import KeyRef, KeyService, NewKeySpec, key_arn_of
-from keystead.keystore.policies import DEFAULT_POLICY_NAME, MAX_POLICY_BYTES
+from keystead.keystore.policies import DEFAULT_POLICY_NAME
 from keystead.storage import KeyRow
 
 KEY_RESOURCE_TYPE = "AWS::KMS::Key"
 DEFAULT_LIST_LIMIT = 100
 
 
-def key_resource(key: KeyRow) -> ResourceAccess:
-    return ResourceAccess(key_arn_of(key), key.account_id, KEY_RESOURCE_TYPE, key.policy)
+def key_resource(ref: KeyRef) -> ResourceAccess:
+    """The key as authorization sees it, with the condition keys that describe it."""
+    key = ref.key
+    context: dict[str, str | list[str]] = {
+        "aws:ResourceAccount": key.account_id,
+        "kms:KeySpec": key.key_spec,
+        "kms:KeyUsage": key.key_usage,
+        "kms:KeyOrigin": key.origin,
+        "kms:KeyManager": key.key_manager,
+        "kms:MultiRegion": "true" if key.multi_region else "false",
+    }
+    for tag_key, tag_value in ref.tags.items():
+        context[f"aws:ResourceTag/{tag_key}"] = tag_value
+    if ref.alias_arn is not None:
+        context["kms:RequestAlias"] = ref.alias_arn.split(":", 5)[5]
+    return ResourceAccess(ref.arn, key.account_id, KEY_RESOURCE_TYPE, key.policy, context)
 
 
 def key_metadata(key: KeyRow) -> dict[str, Any]:
@@ -57,8 +70,8 @@ def key_metadata(key: KeyRow) -> dict[str, Any]:
 class KmsOperations:
     def __init__(self, keys: KeyService, validate_key_policy: Any) -> None:
         self._keys = keys
-        # validate_key_policy(ctx, text, key_arn, bypass_lockout) -> None: the policy engine's check,
-        # injected so this module does not care how policies are parsed.
+        # validate_key_policy(ctx, text, key: ResourceAccess | None, bypass_lockout) -> None: the
+        # policy engine's check, injected so this module does not care how policies are parsed.
         self._validate_policy = validate_key_policy
 
     def handlers(self) -> Handlers:
@@ -86,10 +99,21 @@ class KmsOperations:
     # --- key management ------------------------------------------------------------------------
 
     async def create_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        await ctx.authorize("kms:CreateKey")
         tags = {t["tag_key"]: t["tag_value"] for t in params.get("tags") or []}
+        request_context: dict[str, str | list[str]] = {
+            "kms:KeySpec": params.get("key_spec") or params.get("customer_master_key_spec") or "SYMMETRIC_DEFAULT",
+            "kms:KeyUsage": params.get("key_usage") or "ENCRYPT_DECRYPT",
+            "kms:KeyOrigin": params.get("origin") or "AWS_KMS",
+            "kms:MultiRegion": "true" if params.get("multi_region") else "false",
+            "kms:BypassPolicyLockoutSafetyCheck":
+                "true" if params.get("bypass_policy_lockout_safety_check") else "false",
+        }
         if tags:
-            await ctx.authorize("kms:TagResource")
+            request_context["aws:TagKeys"] = list(tags)
+            request_context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
+        await ctx.authorize("kms:CreateKey", None, request_context)
+        if tags:
+            await ctx.authorize("kms:TagResource", None, request_context)
         if params.get("custom_key_store_id") or params.get("xks_key_id"):
             raise UnsupportedOperationError("Custom key stores are not supported by this server.")
         policy = params.get("policy")
@@ -114,14 +138,14 @@ class KmsOperations:
 
         def create(tx: Any) -> dict[str, Any]:
             key = self._keys.create_key(tx, spec)
-            ctx.resources.append(key_resource(key))
+            ctx.resources.append(key_resource(KeyRef(key, key_arn_of(key), tags=tags)))
             return {"key_metadata": key_metadata(key)}
 
         return await ctx.mutate(create)
 
     async def describe_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = await self._key(ctx, params)
-        await ctx.authorize("kms:DescribeKey", key_resource(ref.key))
+        await ctx.authorize("kms:DescribeKey", key_resource(ref))
         return {"key_metadata": key_metadata(ref.key)}
 
     async def list_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +168,7 @@ class KmsOperations:
 
     async def _set_enabled(self, ctx: RequestContext, params: dict[str, Any], enabled: bool) -> dict[str, Any]:
         ref = await self._key(ctx, params, allow_alias=False)
-        await ctx.authorize("kms:EnableKey" if enabled else "kms:DisableKey", key_resource(ref.key))
+        await ctx.authorize("kms:EnableKey" if enabled else "kms:DisableKey", key_resource(ref))
 
         def change(tx: Any) -> dict[str, Any]:
             self._keys.set_enabled(tx, ref.key.key_id, enabled)
@@ -159,22 +183,20 @@ class KmsOperations:
 
     async def get_key_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = await self._key(ctx, params, allow_alias=False)
-        await ctx.authorize("kms:GetKeyPolicy", key_resource(ref.key))
+        await ctx.authorize("kms:GetKeyPolicy", key_resource(ref))
         _check_policy_name(params.get("policy_name"))
         return {"policy": ref.key.policy, "policy_name": DEFAULT_POLICY_NAME}
 
     async def put_key_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = await self._key(ctx, params, allow_alias=False)
-        resource = key_resource(ref.key)
+        resource = key_resource(ref)
         bypass = bool(params.get("bypass_policy_lockout_safety_check"))
         await ctx.authorize(
             "kms:PutKeyPolicy", resource, {"kms:BypassPolicyLockoutSafetyCheck": "true" if bypass else "false"}
         )
         _check_policy_name(params.get("policy_name"))
         policy = params["policy"]
-        if len(policy.encode()) > MAX_POLICY_BYTES:
-            raise LimitExceededError(f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")
-        await self._validate_policy(ctx, policy, ref.arn, bypass)
+        await self._validate_policy(ctx, policy, resource, bypass)
 
         def change(tx: Any) -> dict[str, Any]:
             self._keys.put_policy(tx, ref.key.key_id, policy)
@@ -187,7 +209,7 @@ class KmsOperations:
 
     async def list_key_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = await self._key(ctx, params, allow_alias=False)
-        await ctx.authorize("kms:ListKeyPolicies", key_resource(ref.key))
+        await ctx.authorize("kms:ListKeyPolicies", key_resource(ref))
         return {"policy_names": [DEFAULT_POLICY_NAME], "truncated": False}
 
     # --- cryptography --------------------------------------------------------------------------
@@ -195,8 +217,9 @@ class KmsOperations:
     async def encrypt(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = await self._key(ctx, params)
         context = params.get("encryption_context") or {}
-        await ctx.authorize("kms:Encrypt", key_resource(ref.key), _context_keys(context))
-        blob = await self._keys.encrypt(ref, params["plaintext"], context, params.get("encryption_algorithm"))
+        algorithm = params.get("encryption_algorithm")
+        await ctx.authorize("kms:Encrypt", key_resource(ref), _context_keys(context, algorithm))
+        blob = await self._keys.encrypt(ref, params["plaintext"], context, algorithm)
         return {"ciphertext_blob": blob, "key_id": ref.arn, "encryption_algorithm": "SYMMETRIC_DEFAULT"}
 
     async def decrypt(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +235,7 @@ class KmsOperations:
                 "Member must not be null"
             )
         ref = await self._keys.key_for_blob(blob, expected)
-        await ctx.authorize("kms:Decrypt", key_resource(ref.key), _context_keys(context))
+        await ctx.authorize("kms:Decrypt", key_resource(ref), _context_keys(context, algorithm))
         plaintext = await self._keys.decrypt(ref, blob, context, algorithm)
         return {
             "key_id": ref.arn,
@@ -234,7 +257,7 @@ class KmsOperations:
     ) -> dict[str, Any]:
         ref = await self._key(ctx, params)
         context = params.get("encryption_context") or {}
-        await ctx.authorize(action, key_resource(ref.key), _context_keys(context))
+        await ctx.authorize(action, key_resource(ref), _context_keys(context))
         plaintext, blob = await self._keys.generate_data_key(
             ref, context, params.get("key_spec"), params.get("number_of_bytes")
         )
@@ -249,10 +272,11 @@ def _check_policy_name(name: str | None) -> None:
         raise NotFoundError(f"No such policy exists: {name}")
 
 
-def _context_keys(context: dict[str, str]) -> dict[str, str | list[str]]:
-    """The kms:EncryptionContext* condition keys of a request."""
+def _context_keys(context: dict[str, str], algorithm: str | None = None) -> dict[str, str | list[str]]:
+    """The kms:EncryptionContext* and kms:EncryptionAlgorithm condition keys of a request."""
     keys: dict[str, str | list[str]] = {f"kms:EncryptionContext:{k}": v for k, v in context.items()}
     keys["kms:EncryptionContextKeys"] = list(context)
+    keys["kms:EncryptionAlgorithm"] = algorithm or "SYMMETRIC_DEFAULT"
     return keys
 
 

@@ -48,6 +48,7 @@ class KeyRef:
     key: KeyRow
     arn: str
     alias_arn: str | None = None  # set when the caller named the key through an alias
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ class KeyService:
         self._db = db
         self._keyring = keyring
         self._clock = clock
-        self._rows: dict[str, tuple[float, KeyRow]] = {}
+        self._rows: dict[str, tuple[float, KeyRow, dict[str, str]]] = {}
         self._materials: dict[tuple[str, bytes], bytes] = {}
 
     # --- finding keys ------------------------------------------------------------------------
@@ -92,18 +93,18 @@ class KeyService:
                 raise InvalidArnError(f"Invalid arn {key_id}")
             if parsed.resource_type == "alias":
                 return await self._resolve_alias(parsed.resource, parsed.account, parsed.region, allow_alias)
-            found = await self.get_key(parsed.resource[len("key/"):])
-            if found is None or found.account_id != parsed.account or found.region != parsed.region:
+            found = await self.ref(parsed.resource[len("key/"):])
+            if found is None or found.key.account_id != parsed.account or found.key.region != parsed.region:
                 raise NotFoundError(f"Key '{key_id}' does not exist")
-            return KeyRef(found, key_arn_of(found))
+            return found
         if key_id.startswith("alias/"):
             return await self._resolve_alias(key_id, account_id, region, allow_alias)
         if not _KEY_ID.match(key_id):
             raise NotFoundError(f"Invalid keyId '{key_id}'")
-        found = await self.get_key(key_id)
-        if found is None or found.account_id != account_id or found.region != region:
+        found = await self.ref(key_id)
+        if found is None or found.key.account_id != account_id or found.key.region != region:
             raise NotFoundError(f"Key '{arn.key_arn(region, account_id, key_id)}' does not exist")
-        return KeyRef(found, key_arn_of(found))
+        return found
 
     async def _resolve_alias(
         self, alias_name: str, account_id: str, region: str, allow_alias: bool
@@ -112,10 +113,10 @@ class KeyService:
         if not allow_alias:
             raise NotFoundError(f"Alias '{alias}' is not found.")
         row = await run_blocking(self._read_alias, account_id, region, alias_name)
-        target = None if row is None else await self.get_key(row.target_key_id)
+        target = None if row is None else await self.ref(row.target_key_id, alias)
         if target is None:
             raise NotFoundError(f"Alias '{alias}' is not found.")
-        return KeyRef(target, key_arn_of(target), alias)
+        return target
 
     def _read_alias(self, account_id: str, region: str, alias_name: str) -> Any:
         with self._db.reader() as tx:
@@ -123,22 +124,31 @@ class KeyService:
 
     async def get_key(self, key_id: str) -> KeyRow | None:
         """A key row by id, from the short-lived cache when fresh."""
+        found = await self._cached(key_id)
+        return None if found is None else found[0]
+
+    async def ref(self, key_id: str, alias_arn: str | None = None) -> KeyRef | None:
+        """The key with its tags (for aws:ResourceTag), from the short-lived cache when fresh."""
+        found = await self._cached(key_id)
+        if found is None:
+            return None
+        return KeyRef(found[0], key_arn_of(found[0]), alias_arn, found[1])
+
+    async def _cached(self, key_id: str) -> tuple[KeyRow, dict[str, str]] | None:
         cached = self._rows.get(key_id)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        row = await run_blocking(self._read_key, key_id)
-        if row is not None:
-            self._remember(row)
-        return row
+            return cached[1], cached[2]
+        found = await run_blocking(self._read_key, key_id)
+        if found is not None:
+            if len(self._rows) > 50_000:
+                self._rows.clear()
+            self._rows[key_id] = (time.monotonic() + ROW_CACHE_SECONDS, *found)
+        return found
 
-    def _read_key(self, key_id: str) -> KeyRow | None:
+    def _read_key(self, key_id: str) -> tuple[KeyRow, dict[str, str]] | None:
         with self._db.reader() as tx:
-            return tx.get_key(key_id)
-
-    def _remember(self, row: KeyRow) -> None:
-        if len(self._rows) > 50_000:
-            self._rows.clear()
-        self._rows[row.key_id] = (time.monotonic() + ROW_CACHE_SECONDS, row)
+            row = tx.get_key(key_id)
+            return None if row is None else (row, tx.list_key_tags(key_id))
 
     def list_keys(self, account_id: str, region: str, *, limit: int, marker: str | None) -> tuple[list[KeyRow], str | None]:
         """One page of the account's keys in a region, and the marker of the next page.
@@ -265,14 +275,14 @@ class KeyService:
             IncorrectKeyError: the blob is not under the key the caller named.
         """
         header = peek_blob(blob)
-        key = await self.get_key(header.key_id)
-        if key is None:
+        found = await self.ref(header.key_id)
+        if found is None:
             raise InvalidCiphertextError()
-        if expected is not None and expected.key.key_id != key.key_id:
+        if expected is not None and expected.key.key_id != found.key.key_id:
             raise IncorrectKeyError(
                 "The key ID in the request does not identify a CMK that can perform this operation."
             )
-        return KeyRef(key, key_arn_of(key))
+        return found
 
     async def decrypt(
         self, ref: KeyRef, blob: bytes, context: Mapping[str, str], algorithm: str | None

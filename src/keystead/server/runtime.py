@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from keystead.api.authorization import RootOnlyAuthorizer, validate_key_policy
+from keystead.api.authorization import PolicyAuthorizer, RootOnlyIdentities
 from keystead.api.kms import KmsOperations
 from keystead.api.pipeline import Pipeline, Services
 from keystead.api.sts import sts_handlers
@@ -20,6 +20,7 @@ from keystead.crypto.root_key import FileRootKeyProvider
 from keystead.errors import ServerError
 from keystead.identity.accounts import AccountService
 from keystead.identity.credentials import CredentialResolver
+from keystead.identity.directory import PrincipalDirectory
 from keystead.keystore.keys import KeyService
 from keystead.protocol import load_codecs
 from keystead.storage import Database
@@ -91,16 +92,17 @@ def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 def build_pipeline(runtime: Runtime) -> Pipeline:
     settings = runtime.settings
     keys = KeyService(runtime.db, runtime.keyring, runtime.clock)
+    authorizer = PolicyAuthorizer(RootOnlyIdentities(), PrincipalDirectory(runtime.db))
     services = Services(
         codecs=load_codecs(),
         handlers={
-            "kms": KmsOperations(keys, validate_key_policy).handlers(),
+            "kms": KmsOperations(keys, authorizer.validate_key_policy).handlers(),
             "sts": sts_handlers(),
             "iam": {},
         },
         verifier=SigV4Verifier(runtime.clock, timedelta(seconds=settings.max_clock_skew_seconds)),
         credentials=CredentialResolver(runtime.db, runtime.keyring, runtime.clock),
-        authorizer=RootOnlyAuthorizer(),
+        authorizer=authorizer,
         audit=AuditTrail(runtime.db),
         db=runtime.db,
         clock=runtime.clock,

@@ -1,0 +1,62 @@
+"""The global aws:* condition keys every request carries (spec kms.md §8.2, iam.md).
+
+Operation- and resource-specific keys (kms:*, aws:ResourceTag/*, aws:RequestTag/*) are added by
+the handlers through `authorize(..., extra_context)` and `ResourceAccess.context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from keystead.api.context import RequestContext
+from keystead.types import Principal, PrincipalType
+
+ContextValues = dict[str, str | list[str]]
+
+
+def global_context(ctx: RequestContext) -> ContextValues:
+    principal = ctx.principal
+    now: datetime = ctx.call.event_time
+    values: ContextValues = {
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SecureTransport": "true" if ctx.network.secure_transport else "false",
+        "aws:RequestedRegion": ctx.region,
+        "aws:ViaAWSService": "false",
+        "aws:PrincipalIsAWSService": "false",
+        "kms:CallerAccount": principal.account_id,
+    }
+    values.update(principal_context(principal))
+    network = ctx.network
+    if network.vpc_endpoint_id is not None:
+        # Through a VPC endpoint AWS sets the endpoint keys and the private address, not SourceIp.
+        values["aws:SourceVpce"] = network.vpc_endpoint_id
+        if network.vpc_id is not None:
+            values["aws:SourceVpc"] = network.vpc_id
+        values["aws:VpcSourceIp"] = network.source_ip
+    else:
+        values["aws:SourceIp"] = network.source_ip
+    return values
+
+
+def principal_context(principal: Principal) -> ContextValues:
+    values: ContextValues = {
+        "aws:PrincipalArn": principal.identity_arn or principal.arn,
+        "aws:PrincipalAccount": principal.account_id,
+        "aws:PrincipalType": principal.type.value,
+        "aws:userid": principal.principal_id,
+    }
+    if principal.type is PrincipalType.USER and principal.name:
+        values["aws:username"] = principal.name
+    for tag_key, tag_value in principal.tags.items():
+        values[f"aws:PrincipalTag/{tag_key}"] = tag_value
+    session = principal.session
+    if session is not None:
+        values["aws:TokenIssueTime"] = session.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        values["aws:MultiFactorAuthPresent"] = "true" if session.mfa_authenticated else "false"
+        if session.source_identity:
+            values["aws:SourceIdentity"] = session.source_identity
+    return values
+
+
