@@ -9,7 +9,7 @@ context (global aws:* keys plus the operation's and the resource's keys), asks
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from keystead.api.conditions import global_context
@@ -21,6 +21,7 @@ from keystead.keystore.policies import MAX_POLICY_BYTES
 from keystead.policy import (
     AuthzRequest,
     EvaluationInput,
+    MatchedStatement,
     Policy,
     PolicyKind,
     PrincipalInfo,
@@ -48,6 +49,20 @@ class IdentityPolicySource(Protocol):
         ...
 
 
+class GrantSource(Protocol):
+    async def allows(
+        self, ctx: RequestContext, action: str, resource: ResourceAccess, context: Mapping[str, str | list[str]]
+    ) -> Sequence[MatchedStatement]:
+        """The grants on `resource` that allow `action` for the caller (constraints applied)."""
+        ...
+
+
+class EndpointPolicySource(Protocol):
+    async def policy_for(self, vpc_endpoint_id: str) -> Policy | None:
+        """The endpoint policy of a VPC endpoint (None: the default full-access policy)."""
+        ...
+
+
 class RootOnlyIdentities:
     """Identity policies before IAM exists: the root user needs none, nobody else has any."""
 
@@ -65,9 +80,17 @@ def principal_info(principal: Principal) -> PrincipalInfo:
 
 
 class PolicyAuthorizer:
-    def __init__(self, identities: IdentityPolicySource, directory: PrincipalDirectory) -> None:
+    def __init__(
+        self,
+        identities: IdentityPolicySource,
+        directory: PrincipalDirectory,
+        grants: GrantSource | None = None,
+        endpoints: EndpointPolicySource | None = None,
+    ) -> None:
         self._identities = identities
         self._directory = directory
+        self._grants = grants
+        self._endpoints = endpoints
 
     async def authorize(
         self,
@@ -83,10 +106,21 @@ class PolicyAuthorizer:
             context.update(resource.context)
         if extra_context:
             context.update(extra_context)
-        decision = evaluate(self._input(ctx.principal, action, resource, context, identity))
+        inp = self._input(ctx.principal, action, resource, context, identity)
+        extras: Sequence[MatchedStatement] = ()
+        if self._grants is not None and resource is not None:
+            extras = await self._grants.allows(ctx, action, resource, context)
+        endpoint_policy = None
+        if self._endpoints is not None and ctx.network.vpc_endpoint_id is not None:
+            endpoint_policy = await self._endpoints.policy_for(ctx.network.vpc_endpoint_id)
+        if extras or endpoint_policy is not None:
+            inp = replace(inp, extra_allows=tuple(extras), endpoint_policy=endpoint_policy)
+        decision = evaluate(inp)
         if not decision.allowed:
             target = resource.arn if resource is not None else "*"
-            raise AccessDeniedError(denial_message(ctx.principal.arn, action, target, decision, service="kms"))
+            raise AccessDeniedError(
+                denial_message(ctx.principal.arn, action, target, decision, service=ctx.call.service)
+            )
 
     @staticmethod
     def _input(

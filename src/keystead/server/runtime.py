@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from keystead.api.authorization import PolicyAuthorizer, RootOnlyIdentities
-from keystead.api.kms import KmsOperations
+from keystead.api.kms import KmsDeps, kms_handlers
 from keystead.api.pipeline import Pipeline, Services
 from keystead.api.sts import sts_handlers
 from keystead.audit.trail import AuditTrail
@@ -96,7 +96,7 @@ def build_pipeline(runtime: Runtime) -> Pipeline:
     services = Services(
         codecs=load_codecs(),
         handlers={
-            "kms": KmsOperations(keys, authorizer.validate_key_policy).handlers(),
+            "kms": kms_handlers(KmsDeps(keys, authorizer.validate_key_policy)),
             "sts": sts_handlers(),
             "iam": {},
         },
