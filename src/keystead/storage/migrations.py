@@ -36,7 +36,13 @@ from sqlalchemy import (
     text,
 )
 
-from keystead.storage import schema
+from keystead.storage import migration_v2_iam, migration_v3_kms_lifecycle, schema
+from keystead.storage import migration_v5_vpc_endpoints
+from keystead.storage import migration_v4_grants
+from keystead.storage import migration_v6_audit_chain
+from keystead.storage import migration_v7_sts
+from keystead.storage import migration_v8_iam_extras
+from keystead.storage import migration_v9_instance_profiles
 from keystead.storage.errors import SchemaVersionError
 from keystead.storage.schema import AutoIncrementId, Blob, Identifier, UtcDateTime
 
@@ -165,6 +171,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "initial schema: keyring, accounts, access keys, KMS keys, aliases, audit", _v1_initial_schema
     ),
+    Migration(2, "IAM: users, groups, roles, policies, login profiles, MFA", migration_v2_iam.apply),
+    Migration(3, "KMS key lifecycle: rotations, last key usage", migration_v3_kms_lifecycle.apply),
+    Migration(4, "KMS grants and the per-key grant counter", migration_v4_grants.apply),
+    Migration(5, "VPC endpoints and their endpoint policies", migration_v5_vpc_endpoints.apply),
+    Migration(6, "audit hash chain, digest signing keys and signed digests", migration_v6_audit_chain.apply),
+    Migration(7, "STS token keys and IAM OIDC identity providers", migration_v7_sts.apply),
+    Migration(8, "IAM SAML providers and service-linked-role deletion tasks", migration_v8_iam_extras.apply),
+    Migration(9, "IAM instance profiles", migration_v9_instance_profiles.apply),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
