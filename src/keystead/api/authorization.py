@@ -9,7 +9,7 @@ context (global aws:* keys plus the operation's and the resource's keys), asks
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 from keystead.api.conditions import global_context
@@ -17,9 +17,11 @@ from keystead.api.context import RequestContext, ResourceAccess
 from keystead.blocking import run_blocking
 from keystead.errors import AccessDeniedError, MalformedPolicyDocumentError
 from keystead.identity.directory import PrincipalDirectory
+from keystead.identity.policies import IdentityPolicies  # re-exported: the identity layer builds it
 from keystead.keystore.policies import MAX_POLICY_BYTES
 from keystead.policy import (
     AuthzRequest,
+    Decision,
     EvaluationInput,
     MatchedStatement,
     Policy,
@@ -32,15 +34,6 @@ from keystead.policy import (
 from keystead.types import Principal
 
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityPolicies:
-    """The identity side of a principal: what its IAM entity, boundary and session allow."""
-
-    policies: Sequence[Policy] = ()
-    boundary: Policy | None = None
-    session: Sequence[Policy] | None = None
 
 
 class IdentityPolicySource(Protocol):
@@ -60,6 +53,14 @@ class GrantSource(Protocol):
 class EndpointPolicySource(Protocol):
     async def policy_for(self, vpc_endpoint_id: str) -> Policy | None:
         """The endpoint policy of a VPC endpoint (None: the default full-access policy)."""
+        ...
+
+
+class DenialEncoder(Protocol):
+    services: frozenset[str]
+
+    async def encode(self, principal: Principal, inp: EvaluationInput, decision: Decision) -> str:
+        """The encoded authorization failure message of a denial (for DecodeAuthorizationMessage)."""
         ...
 
 
@@ -86,8 +87,10 @@ class PolicyAuthorizer:
         directory: PrincipalDirectory,
         grants: GrantSource | None = None,
         endpoints: EndpointPolicySource | None = None,
+        denials: DenialEncoder | None = None,
     ) -> None:
         self._identities = identities
+        self._denials = denials
         self._directory = directory
         self._grants = grants
         self._endpoints = endpoints
@@ -118,9 +121,11 @@ class PolicyAuthorizer:
         decision = evaluate(inp)
         if not decision.allowed:
             target = resource.arn if resource is not None else "*"
-            raise AccessDeniedError(
-                denial_message(ctx.principal.arn, action, target, decision, service=ctx.call.service)
-            )
+            message = denial_message(ctx.principal.arn, action, target, decision, service=ctx.call.service)
+            if self._denials is not None and ctx.call.service in self._denials.services:
+                encoded = await self._denials.encode(ctx.principal, inp, decision)
+                message += f". Encoded authorization failure message: {encoded}"
+            raise AccessDeniedError(message)
 
     @staticmethod
     def _input(
@@ -132,7 +137,8 @@ class PolicyAuthorizer:
         resource_policy: Policy | None = None,
     ) -> EvaluationInput:
         if resource_policy is None and resource is not None and resource.policy is not None:
-            resource_policy = parse_policy(resource.policy, PolicyKind.RESOURCE, name="key policy")
+            name = "trust policy" if resource.policy_kind is PolicyKind.TRUST else "key policy"
+            resource_policy = parse_policy(resource.policy, resource.policy_kind, name=name)
         return EvaluationInput(
             request=AuthzRequest(
                 principal=principal_info(principal),

@@ -28,6 +28,10 @@ def global_context(ctx: RequestContext) -> ContextValues:
         "kms:CallerAccount": principal.account_id,
     }
     values.update(principal_context(principal))
+    if principal.session is not None and principal.session.mfa_authenticated:
+        # Seconds since the MFA check that minted these credentials (their issue time).
+        age = int((now - principal.session.issued_at).total_seconds())
+        values["aws:MultiFactorAuthAge"] = str(max(age, 0))
     network = ctx.network
     if network.vpc_endpoint_id is not None:
         # Through a VPC endpoint AWS sets the endpoint keys and the private address, not SourceIp.

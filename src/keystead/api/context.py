@@ -7,13 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from keystead.audit.events import ApiCall, build_event
+from keystead.audit.events import ApiCall, Outcome, build_events
 from keystead.audit.trail import event_row
 from keystead.blocking import run_blocking
-from keystead.storage import Database, Tx
+from keystead.policy import PolicyKind
+from keystead.storage import AuditEventRow, Database, Tx
 from keystead.types import NetworkContext, Principal
 
 T = TypeVar("T")
+DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 Result = dict[str, Any]
 
 
@@ -25,6 +27,7 @@ class ResourceAccess:
     account_id: str
     type: str  # CloudTrail resource type, e.g. AWS::KMS::Key
     policy: str | None = None  # the resource-based policy (key policy), if any
+    policy_kind: PolicyKind = PolicyKind.RESOURCE  # TRUST for a role's trust policy (AssumeRole*)
     # Condition keys this resource contributes (aws:ResourceTag/*, kms:KeySpec, ...).
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
@@ -49,6 +52,9 @@ class RequestContext:
     authorizer: Authorizer
     resources: list[ResourceAccess] = field(default_factory=list)
     audited: bool = False
+    # The account owning the access key a request presented when authentication failed before
+    # the key resolved to a principal; that account receives the failure's record.
+    unauthenticated_account: str | None = None
 
     @property
     def principal(self) -> Principal:
@@ -80,24 +86,29 @@ class RequestContext:
         def work() -> Result:
             with self.db.transaction() as tx:
                 result = change(tx)
-                tx.append_audit_events([self.audit_row(result)])
+                tx.append_audit_events(self.audit_rows(result))
             return result
 
         result = await run_blocking(work)
         self.audited = True
         return result
 
-    def audit_row(
-        self, response: Mapping[str, Any] | None, error_code: str | None = None, error_message: str | None = None
-    ) -> Any:
+    def audit_rows(
+        self,
+        response: Mapping[str, Any] | None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> list[AuditEventRow]:
+        """The records of this request: one in the caller's account, and one in each other account
+        whose resource it touched (AWS KMS logs cross-account calls in both accounts, except those
+        denied access, which only the caller's account sees)."""
         resources = [{"accountId": r.account_id, "type": r.type, "ARN": r.arn} for r in self.resources]
-        event = build_event(
-            self.call,
-            self.params,
-            None if self.call.read_only else response,
-            error_code=error_code,
-            error_message=error_message,
-            resources=resources,
-        )
-        account = self.call.principal.account_id if self.call.principal else ""
-        return event_row(event, account, self.call.event_time)
+        caller = self.call.principal.account_id if self.call.principal else self.unauthenticated_account
+        recipients: list[str | None] = [caller] if caller is not None else []
+        if error_code not in DENIED_CODES:
+            for resource in self.resources:
+                if resource.account_id not in recipients:
+                    recipients.append(resource.account_id)
+        outcome = Outcome(None if self.call.read_only else response, error_code, error_message)
+        events = build_events(self.call, self.params, outcome, resources, recipients or [None])
+        return [event_row(event, self.call.event_time) for event in events]

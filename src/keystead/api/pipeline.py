@@ -8,21 +8,24 @@ anything unexpected becomes a 500 without detail, logged with the request id.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from keystead.api.context import Authorizer, RequestContext
 from keystead.api.handlers import Handler
 from keystead.audit.events import ApiCall
 from keystead.audit.trail import AuditTrail
+from keystead.auth.canonical import query_params
 from keystead.auth.sigv4 import SigV4Verifier
 from keystead.clock import Clock
 from keystead.errors import InternalError, KeysteadError, UnknownOperationError, UnsupportedOperationError
 from keystead.identity.credentials import CredentialResolver
+from keystead.blocking import run_blocking
 from keystead.protocol import ServiceCodec, codec_for_error, operation_auth_type, route
+from keystead.protocol.query_input import form_parameters
 from keystead.storage import Database
 from keystead.types import HttpRequest, HttpResponse, NetworkContext, Principal
 
@@ -43,6 +46,8 @@ class Services:
     db: Database
     clock: Clock
     regions: Sequence[str]
+    # Keystead's own signed GET endpoints (path -> (event name, handler)); see api/access.py.
+    extensions: Mapping[str, tuple[str, Handler]] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -51,16 +56,20 @@ class Pipeline:
 
     async def handle(self, http: HttpRequest, network: NetworkContext) -> HttpResponse:
         request_id = str(uuid.uuid4())
-        ctx: RequestContext | None = None
+        extension = self._s.extensions.get(http.raw_path.split("?", 1)[0])
+        if extension is not None:
+            return await self._extension(http, network, request_id, *extension)
         try:
             codec = route(http, self._s.codecs)
         except KeysteadError as error:
+            # No service is known, so there is no eventSource to record it under.
             return codec_for_error(http, self._s.codecs).render_error(error, request_id)
+        ctx = self._begin(http, network, codec, request_id)
         try:
-            ctx = await self._prepare(http, network, codec, request_id)
+            await self._prepare(http, codec, ctx)
             result = await self._handler(codec.service, ctx.call.operation).fn(ctx, dict(ctx.params))
             if not ctx.audited:
-                await self._s.audit.record(ctx.audit_row(result))
+                await self._s.audit.record(ctx.audit_rows(result))
             return codec.render_result(ctx.call.operation, result, request_id)
         except KeysteadError as error:
             return await self._fail(codec, ctx, error, request_id)
@@ -68,48 +77,92 @@ class Pipeline:
             log.exception("request %s failed", request_id)
             return await self._fail(codec, ctx, InternalError(), request_id)
 
-    async def _prepare(
+    async def _extension(
+        self, http: HttpRequest, network: NetworkContext, request_id: str, operation: str, handler: Handler
+    ) -> HttpResponse:
+        """A Keystead extension endpoint: SigV4 for `kms`, query parameters in, JSON out, audited."""
+        codec = self._s.codecs["kms"]  # errors take KMS's JSON shape
+        ctx = self._begin(http, network, codec, request_id)
+        ctx.call = replace(ctx.call, operation=operation, read_only=handler.read_only)
+        try:
+            principal, region = await self._authenticate(http, "kms", ctx)
+            ctx.call = replace(ctx.call, principal=principal, region=region)
+            if http.method != "GET":
+                raise UnknownOperationError(f"{http.method} is not supported on {http.raw_path}")
+            ctx.params = query_params(http.query_string)
+            result = await handler.fn(ctx, dict(ctx.params))
+            await self._s.audit.record(ctx.audit_rows(None))
+            headers = (("content-type", "application/json"), ("x-amzn-RequestId", request_id))
+            return HttpResponse(200, headers, json.dumps(result).encode())
+        except KeysteadError as error:
+            return await self._fail(codec, ctx, error, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return await self._fail(codec, ctx, InternalError(), request_id)
+
+    def _begin(
         self, http: HttpRequest, network: NetworkContext, codec: ServiceCodec, request_id: str
     ) -> RequestContext:
-        # Parse before authenticating so unsigned operations are known, but report a bad request
-        # only after the signature has been checked, as AWS does.
-        parse_error: KeysteadError | None = None
-        params: dict[str, Any] = {}
-        operation = ""
-        try:
-            call = codec.parse(http)
-            operation, params = call.operation, call.params
-        except KeysteadError as error:
-            parse_error = error
-        principal: Principal | None = None
-        region = GLOBAL_REGION
-        if parse_error is not None or operation_auth_type(codec, operation) != "none":
-            principal, region = await self._authenticate(http, codec.service)
-        if parse_error is not None:
-            raise parse_error
-        handler = self._handler(codec.service, operation)
+        """The context of a request before anything about it is trusted: enough to audit a failure."""
         call_info = ApiCall(
             request_id=request_id,
             event_time=self._s.clock.now(),
             service=codec.service,
-            operation=operation,
-            region=region,
+            operation=operation_hint(http, codec),
+            region=GLOBAL_REGION,
             network=network,
             user_agent=http.header("user-agent"),
-            principal=principal,
-            read_only=handler.read_only,
+            principal=None,
+            read_only=False,
+            host=http.header("host"),
         )
-        return RequestContext(call=call_info, params=params, db=self._s.db, authorizer=self._s.authorizer)
+        return RequestContext(call=call_info, params={}, db=self._s.db, authorizer=self._s.authorizer)
 
-    async def _authenticate(self, http: HttpRequest, service: str) -> tuple[Principal, str]:
+    async def _prepare(self, http: HttpRequest, codec: ServiceCodec, ctx: RequestContext) -> None:
+        # Parse before authenticating so unsigned operations are known, but report a bad request
+        # only after the signature has been checked, as AWS does.
+        parse_error: KeysteadError | None = None
+        try:
+            call = codec.parse(http)
+            ctx.call = replace(ctx.call, operation=call.operation)
+            ctx.params = call.params
+        except KeysteadError as error:
+            parse_error = error
+        if parse_error is not None or operation_auth_type(codec, ctx.call.operation) != "none":
+            principal, region = await self._authenticate(http, codec.service, ctx)
+            ctx.call = replace(ctx.call, principal=principal, region=region)
+        if parse_error is not None:
+            raise parse_error
+        handler = self._handler(codec.service, ctx.call.operation)
+        ctx.call = replace(ctx.call, read_only=handler.read_only)
+
+    async def _authenticate(
+        self, http: HttpRequest, service: str, ctx: RequestContext
+    ) -> tuple[Principal, str]:
         verifier = self._s.verifier
         claim = verifier.extract(http)
-        verifier.check_time(claim)
-        regions = (GLOBAL_REGION,) if service == "iam" else self._s.regions
-        verifier.check_scope(claim, service=service, regions=regions)
-        credential = await self._s.credentials.resolve(claim.access_key_id, claim.session_token)
-        verifier.verify(claim, http, credential.secret_access_key)
-        return credential.principal, claim.region
+        resolved: Principal | None = None
+        try:
+            verifier.check_time(claim)
+            regions = (GLOBAL_REGION,) if service == "iam" else self._s.regions
+            verifier.check_scope(claim, service=service, regions=regions)
+            credential = await self._s.credentials.resolve(claim.access_key_id, claim.session_token)
+            resolved = credential.principal
+            verifier.verify(claim, http, credential.secret_access_key)
+            self._s.credentials.note_use(claim.access_key_id, service, claim.region)
+        except KeysteadError:
+            # Failed authentication is recorded too: with the identity the key belongs to when it
+            # resolved (a bad signature), otherwise in the account that owns the presented key, if any.
+            ctx.call = replace(ctx.call, principal=resolved, presented_access_key_id=claim.access_key_id)
+            if resolved is None:
+                ctx.unauthenticated_account = await run_blocking(self._account_of_key, claim.access_key_id)
+            raise
+        return resolved, claim.region
+
+    def _account_of_key(self, access_key_id: str) -> str | None:
+        with self._s.db.reader() as tx:
+            row = tx.get_access_key(access_key_id)
+        return None if row is None else row.account_id
 
     def _handler(self, service: str, operation: str) -> Handler:
         handler = self._s.handlers.get(service, {}).get(operation)
@@ -121,14 +174,23 @@ class Pipeline:
         return handler
 
     async def _fail(
-        self, codec: ServiceCodec, ctx: RequestContext | None, error: KeysteadError, request_id: str
+        self, codec: ServiceCodec, ctx: RequestContext, error: KeysteadError, request_id: str
     ) -> HttpResponse:
-        if ctx is not None and not ctx.audited:
+        if not ctx.audited:
             try:
-                await self._s.audit.record(
-                    ctx.audit_row(None, error.wire_code(codec.is_query), error.message)
-                )
+                code = error.wire_code(codec.is_query)
+                await self._s.audit.record(ctx.audit_rows(None, code, error.message))
             except Exception:
                 log.exception("request %s: audit of a failure failed", request_id)
                 error = InternalError()
         return codec.render_error(error, request_id)
+
+
+def operation_hint(http: HttpRequest, codec: ServiceCodec) -> str:
+    """The operation a request names, read without parsing it (for the record of a bad request)."""
+    if codec.is_query:
+        try:
+            return form_parameters(http).get("Action") or ""
+        except KeysteadError:
+            return ""
+    return (http.header("x-amz-target") or "").rpartition(".")[2]

@@ -15,9 +15,23 @@ from typing import Any
 
 import click
 
+from keystead.cli.access import access
+from keystead.cli.audit import audit
 from keystead.config import DEFAULT_PORT, Settings
 from keystead.errors import KeysteadError
+from keystead.server.listeners import (
+    EndpointListener,
+    ListenerSpecError,
+    check_distinct_ports,
+    declare_endpoints,
+    export_listeners,
+    parse_trusted_proxies,
+    parse_vpc_endpoint,
+    run_server,
+)
+from keystead.server.imds import ImdsListener, ImdsSpecError, check_imds_ports, export_imds, parse_imds
 from keystead.server.runtime import initialise, open_runtime
+from keystead.server.tls import TlsFiles, tls_files
 
 DATA_DIR = click.option(
     "--data-dir", envvar="KEYSTEAD_DATA_DIR", required=True, type=click.Path(path_type=Path),
@@ -80,35 +94,85 @@ def account_create(
 @click.option("--port", envvar="KEYSTEAD_PORT", default=DEFAULT_PORT, type=click.IntRange(1, 65535), show_default=True)
 @click.option("--region", "regions", envvar="KEYSTEAD_REGION", multiple=True, default=("us-east-1",), show_default=True)
 @click.option("--workers", envvar="KEYSTEAD_WORKERS", default=1, type=click.IntRange(1, 64), show_default=True)
-@click.option("--vpc-endpoint", "vpc_endpoints", envvar="KEYSTEAD_VPC_ENDPOINT", multiple=True)
-@click.option("--imds", "imds", envvar="KEYSTEAD_IMDS", multiple=True)
+@click.option("--vpc-endpoint", "vpc_endpoints", envvar="KEYSTEAD_VPC_ENDPOINT", multiple=True,
+              help="ID,vpc=VPC_ID,listen=HOST:PORT[,policy=PATH][,account=ACCOUNT_ID]: one more listener, "
+                   "whose requests come through that VPC endpoint (repeatable).")
+@click.option("--tls-cert", envvar="KEYSTEAD_TLS_CERT", default=None, type=click.Path(path_type=Path),
+              help="PEM certificate chain: every listener speaks TLS (with --tls-key).")
+@click.option("--tls-key", envvar="KEYSTEAD_TLS_KEY", default=None, type=click.Path(path_type=Path),
+              help="PEM private key of --tls-cert.")
+@click.option("--trusted-proxy", "trusted_proxies", envvar="KEYSTEAD_TRUSTED_PROXY", multiple=True,
+              help="CIDR of a proxy whose X-Forwarded-For is believed (repeatable).")
+@click.option("--imds", "imds", envvar="KEYSTEAD_IMDS", multiple=True,
+              help="listen=HOST:PORT,account=ID,instance-profile=NAME[,instance-id=ID]: an IMDSv2-compatible "
+                   "metadata listener serving that instance profile's role credentials (repeatable).")
 @click.option("--dev", envvar="KEYSTEAD_DEV", is_flag=True,
               help="On first start, create a default account and print its credentials.")
 def serve(
     data_dir: Path, database_url: str | None, host: str, port: int, regions: tuple[str, ...], workers: int,
-    vpc_endpoints: tuple[str, ...], imds: tuple[str, ...], dev: bool,
+    vpc_endpoints: tuple[str, ...], tls_cert: Path | None, tls_key: Path | None,
+    trusted_proxies: tuple[str, ...], imds: tuple[str, ...], dev: bool,
 ) -> None:
     """Serve the KMS, IAM and STS APIs."""
-    if vpc_endpoints:
-        raise click.UsageError("--vpc-endpoint listeners are not supported by this version yet")
-    if imds:
-        raise click.UsageError("--imds listeners are not supported by this version yet")
     settings = Settings(data_dir=data_dir, database_url=database_url, host=host, port=port,
                         regions=tuple(regions), workers=workers)
+    listeners, tls = _network_flags(settings, vpc_endpoints, tls_cert, tls_key, trusted_proxies)
+    instances = _imds_flags(settings, listeners, imds)
     runtime = open_runtime(settings)  # fails early, in this process, if not initialised
     try:
         if dev:
             _ensure_dev_account(runtime, settings)
+        declare_endpoints(runtime, listeners)
+        _check_imds_accounts(runtime, instances)
     finally:
         runtime.db.dispose()
     _export_settings(settings)
-    import uvicorn
+    export_listeners(listeners, trusted_proxies)
+    export_imds(instances)
+    scheme = "https" if tls is not None else "http"
+    click.echo(f"keystead listening on {scheme}://{host}:{port} (regions: {', '.join(regions)})", err=True)
+    for listener in listeners:
+        click.echo(f"  VPC endpoint {listener.declaration.vpc_endpoint_id} on "
+                   f"{scheme}://{listener.host}:{listener.port}", err=True)
+    for instance in instances:
+        click.echo(f"  instance metadata of {instance.instance_id} (profile {instance.profile_name}) on "
+                   f"{scheme}://{instance.host}:{instance.port}", err=True)
+    run_server(settings, listeners, tls, extra=[(instance.host, instance.port) for instance in instances])
 
-    click.echo(f"keystead listening on http://{host}:{port} (regions: {', '.join(regions)})", err=True)
-    uvicorn.run(
-        "keystead.server.app:create_app", factory=True, host=host, port=port, workers=workers,
-        http="httptools", loop="uvloop", access_log=False, log_level="warning", timeout_graceful_shutdown=5,
-    )
+
+def _imds_flags(settings: Settings, listeners: list[EndpointListener], specs: tuple[str, ...]) -> list[ImdsListener]:
+    taken = {settings.port: "the main listener"}
+    taken.update({listener.port: listener.declaration.vpc_endpoint_id for listener in listeners})
+    try:
+        instances = [parse_imds(spec) for spec in specs]
+        check_imds_ports(taken, instances)
+    except ImdsSpecError as error:
+        raise click.UsageError(str(error)) from None
+    return instances
+
+
+def _check_imds_accounts(runtime: Any, instances: list[ImdsListener]) -> None:
+    # The profile may come later (it is looked up per request); the account must exist now.
+    with runtime.db.reader() as tx:
+        for instance in instances:
+            if tx.get_account(instance.account_id) is None:
+                raise click.UsageError(f"--imds: account {instance.account_id} does not exist")
+
+
+def _network_flags(
+    settings: Settings, vpc_endpoints: tuple[str, ...], tls_cert: Path | None, tls_key: Path | None,
+    trusted_proxies: tuple[str, ...],
+) -> tuple[list[EndpointListener], TlsFiles | None]:
+    try:
+        listeners = [parse_vpc_endpoint(spec) for spec in vpc_endpoints]
+        check_distinct_ports(settings, listeners)
+        parse_trusted_proxies(trusted_proxies)
+    except ListenerSpecError as error:
+        raise click.UsageError(str(error)) from None
+    tls = tls_files(tls_cert, tls_key)
+    if tls is not None:
+        tls.check()
+    return listeners, tls
 
 
 def _export_settings(settings: Settings) -> None:
@@ -141,6 +205,10 @@ region = {settings.default_region}
 Then: aws --profile keystead --endpoint-url {endpoint} kms create-key
 """
     )
+
+
+cli.add_command(audit)  # keystead audit verify|tail|export|digest (cli/audit.py)
+cli.add_command(access)  # keystead access who-can|explain (cli/access.py)
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ class WrapPurpose(StrEnum):
     KMS_IMPORT_WRAPPING_KEY = "kms-import-wrapping-key"
     IAM_SECRET_ACCESS_KEY = "iam-secret-access-key"
     STS_TOKEN_KEY = "sts-token-key"
+    AUDIT_DIGEST_SIGNING_KEY = "audit-digest-signing-key"
 
 
 def _term_sealing_cipher(root_key: bytes) -> AESGCM:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from keystead.arn import parse_arn
 from keystead.identity.ids import is_account_id
 from keystead.storage import Database
+from keystead.storage.rows import IamRoleRow, IamUserRow
 
 
 class PrincipalDirectory:
@@ -23,8 +24,19 @@ class PrincipalDirectory:
             return False
         if parsed.service == "iam" and parsed.resource == "root":
             return self._account_exists(parsed.account)
-        # IAM users and roles arrive with the IAM work; until then none exist.
+        kind, _, rest = parsed.resource.partition("/")
+        if parsed.service == "iam" and kind in ("user", "role") and rest:
+            return self._entity_exists(parsed.account, kind, "/" + rest)
         return False
+
+    def _entity_exists(self, account_id: str, kind: str, path_and_name: str) -> bool:
+        path, _, name = path_and_name.rpartition("/")
+        row_class = IamUserRow if kind == "user" else IamRoleRow
+        with self._db.reader() as tx:
+            row = tx.get_iam_entity(row_class, account_id, name)
+        # IAM matches the name without case but the ARN (and so the path) exactly.
+        stored_name = getattr(row, f"{kind}_name", None)
+        return row is not None and row.path == path + "/" and stored_name == name
 
     def _account_exists(self, account_id: str) -> bool:
         with self._db.reader() as tx:

@@ -19,7 +19,7 @@ from keystead.blocking import run_blocking
 from keystead.clock import Clock
 from keystead.crypto.blob import open_blob, peek_blob, seal_blob
 from keystead.crypto.keyring import Keyring, WrapPurpose
-from keystead.crypto.symmetric import new_material_id, new_symmetric_material, random_bytes
+from keystead.crypto.symmetric import new_material_id, random_bytes
 from keystead.errors import (
     IncorrectKeyError,
     InvalidArnError,
@@ -31,6 +31,7 @@ from keystead.errors import (
     ValidationError,
 )
 from keystead.keystore import specs, states
+from keystead.keystore.material import new_key_material
 from keystead.keystore.policies import default_key_policy
 from keystead.storage import Database, Tx
 from keystead.storage import KeyMaterialRow, KeyRow
@@ -49,6 +50,7 @@ class KeyRef:
     arn: str
     alias_arn: str | None = None  # set when the caller named the key through an alias
     tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()  # alias names pointing at the key (kms:ResourceAliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,9 @@ class KeyService:
         self._db = db
         self._keyring = keyring
         self._clock = clock
-        self._rows: dict[str, tuple[float, KeyRow, dict[str, str]]] = {}
+        self._rows: dict[str, tuple[float, KeyRow, dict[str, str], tuple[str, ...]]] = {}
+        # (account, region, alias name) -> (expiry, target key id or None), like the key rows.
+        self._alias_targets: dict[tuple[str, str, str], tuple[float, str | None]] = {}
         self._materials: dict[tuple[str, bytes], bytes] = {}
 
     # --- finding keys ------------------------------------------------------------------------
@@ -112,15 +116,31 @@ class KeyService:
         alias = arn.alias_arn(region, account_id, alias_name)
         if not allow_alias:
             raise NotFoundError(f"Alias '{alias}' is not found.")
-        row = await run_blocking(self._read_alias, account_id, region, alias_name)
-        target = None if row is None else await self.ref(row.target_key_id, alias)
+        target_id = await self._alias_target(account_id, region, alias_name)
+        target = None if target_id is None else await self.ref(target_id, alias)
         if target is None:
             raise NotFoundError(f"Alias '{alias}' is not found.")
+        return target
+
+    async def _alias_target(self, account_id: str, region: str, alias_name: str) -> str | None:
+        cache_key = (account_id, region, alias_name)
+        cached = self._alias_targets.get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        row = await run_blocking(self._read_alias, account_id, region, alias_name)
+        target = None if row is None else str(row.target_key_id)
+        if len(self._alias_targets) > 50_000:
+            self._alias_targets.clear()
+        self._alias_targets[cache_key] = (time.monotonic() + ROW_CACHE_SECONDS, target)
         return target
 
     def _read_alias(self, account_id: str, region: str, alias_name: str) -> Any:
         with self._db.reader() as tx:
             return tx.get_alias(account_id, region, alias_name)
+
+    def forget_alias(self, account_id: str, region: str, alias_name: str) -> None:
+        """Drop a cached alias target once a change to the alias has committed (or failed)."""
+        self._alias_targets.pop((account_id, region, alias_name), None)
 
     async def get_key(self, key_id: str) -> KeyRow | None:
         """A key row by id, from the short-lived cache when fresh."""
@@ -132,12 +152,12 @@ class KeyService:
         found = await self._cached(key_id)
         if found is None:
             return None
-        return KeyRef(found[0], key_arn_of(found[0]), alias_arn, found[1])
+        return KeyRef(found[0], key_arn_of(found[0]), alias_arn, found[1], found[2])
 
-    async def _cached(self, key_id: str) -> tuple[KeyRow, dict[str, str]] | None:
+    async def _cached(self, key_id: str) -> tuple[KeyRow, dict[str, str], tuple[str, ...]] | None:
         cached = self._rows.get(key_id)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1], cached[2]
+            return cached[1], cached[2], cached[3]
         found = await run_blocking(self._read_key, key_id)
         if found is not None:
             if len(self._rows) > 50_000:
@@ -145,10 +165,14 @@ class KeyService:
             self._rows[key_id] = (time.monotonic() + ROW_CACHE_SECONDS, *found)
         return found
 
-    def _read_key(self, key_id: str) -> tuple[KeyRow, dict[str, str]] | None:
+    def _read_key(self, key_id: str) -> tuple[KeyRow, dict[str, str], tuple[str, ...]] | None:
         with self._db.reader() as tx:
             row = tx.get_key(key_id)
-            return None if row is None else (row, tx.list_key_tags(key_id))
+            if row is None:
+                return None
+            # Aliases ride with the row for kms:ResourceAliases; AWS caps what it evaluates at 100.
+            aliases = tx.list_aliases(row.account_id, row.region, key_id=key_id, after=None, limit=100)
+            return row, tx.list_key_tags(key_id), tuple(a.alias_name for a in aliases)
 
     def list_keys(self, account_id: str, region: str, *, limit: int, marker: str | None) -> tuple[list[KeyRow], str | None]:
         """One page of the account's keys in a region, and the marker of the next page.
@@ -176,7 +200,7 @@ class KeyService:
         _check_tags(spec.tags)
         now = self._clock.now()
         key_id = str(uuid.uuid4())
-        material = new_symmetric_material()
+        material, purpose = new_key_material(spec.key_spec)
         material_id = new_material_id()
         row = KeyRow(
             key_id=key_id,
@@ -201,7 +225,7 @@ class KeyService:
             expiration_model=None,
             row_version=1,
         )
-        wrapped = self._keyring.wrap(material, purpose=KEY_MATERIAL_PURPOSE)
+        wrapped = self._keyring.wrap(material, purpose=purpose)
         tx.insert_key(row)
         tx.insert_key_material(
             KeyMaterialRow(
@@ -211,8 +235,10 @@ class KeyService:
         )
         if spec.tags:
             tx.put_key_tags(key_id, dict(spec.tags))
-        # Reachable only through the key row, so caching it before commit is harmless.
-        self._materials[(key_id, material_id)] = material
+        # Reachable only through the key row, so caching it before commit is harmless. Private
+        # and HMAC keys are cached, parsed, by keystore/asymmetric.py instead.
+        if purpose == KEY_MATERIAL_PURPOSE:
+            self._materials[(key_id, material_id)] = material
         return row
 
     def set_enabled(self, tx: Tx, key_id: str, enabled: bool) -> KeyRow:

@@ -50,6 +50,7 @@ class QueryCodec:
         model: ServiceModel,
         dialect: QueryDialect = QUERY,
         url_encoded_shapes: Collection[str] = (),
+        operations: Collection[str] | None = None,
     ) -> None:
         self.model = model
         self.service = model.signing_name
@@ -59,7 +60,8 @@ class QueryCodec:
         writers = XmlWriterBuilder(snake_name, url_encoded_shapes)
         validators = ValidatorBuilder(snake_name)
         self._operations: dict[str, _QueryOperation] = {}
-        for name in model.operation_names:
+        # A service as large as ec2 builds only the operations it serves (`operations`).
+        for name in model.operation_names if operations is None else operations:
             op = model.operation_model(name)
             input_shape, output_shape = op.input_shape, op.output_shape
             self._operations[name] = _QueryOperation(

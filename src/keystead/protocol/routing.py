@@ -18,6 +18,7 @@ from keystead.errors import MissingParameterError, UnknownOperationError
 from keystead.protocol.awsjson import JsonCodec
 from keystead.protocol.awsquery import IAM_URL_ENCODED_SHAPES, QueryCodec
 from keystead.protocol.base import ServiceCodec
+from keystead.protocol.ec2 import Ec2Codec
 from keystead.protocol.query_input import form_parameters
 from keystead.types import HttpRequest
 
@@ -30,7 +31,7 @@ _QUERY_SCOPE_SERVICE = re.compile(
 
 
 def load_codecs(loader: Loader | None = None) -> dict[str, ServiceCodec]:
-    """Build the kms, iam and sts codecs from the installed botocore's models (once, at start-up).
+    """Build the kms, iam, sts and ec2 (a subset) codecs from botocore's models (once, at start-up).
 
     Raises:
         botocore.exceptions.DataNotFoundError: the installed botocore lacks one of the models.
@@ -44,6 +45,8 @@ def load_codecs(loader: Loader | None = None) -> dict[str, ServiceCodec]:
         "kms": JsonCodec(model("kms")),
         "iam": QueryCodec(model("iam"), url_encoded_shapes=IAM_URL_ENCODED_SHAPES),
         "sts": QueryCodec(model("sts")),
+        "ec2": Ec2Codec(model("ec2")),  # the VPC endpoint subset only
+        "cloudtrail": JsonCodec(model("cloudtrail")),  # LookupEvents only
     }
 
 

@@ -10,8 +10,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from keystead.api.pipeline import Pipeline
+from keystead.server.background import BackgroundTasks
+from keystead.server.imds import with_imds
+from keystead.server.listeners import NetworkTagger, tagger_from_env
 from keystead.server.runtime import build_pipeline, open_runtime, settings_from_env
-from keystead.types import HttpRequest, NetworkContext
+from keystead.types import HttpRequest
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,14 +28,20 @@ _TOO_LARGE = b'{"__type":"SerializationException","message":"Request body too la
 
 
 class KeysteadApp:
-    def __init__(self, pipeline: Pipeline, *, vpc_endpoint_id: str | None = None, vpc_id: str | None = None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, *, vpc_endpoint_id: str | None = None, vpc_id: str | None = None,
+        network: NetworkTagger | None = None, background: BackgroundTasks | None = None,
+    ) -> None:
+        """`network` tells the listeners apart; without it every request is tagged with the
+        given endpoint (or none)."""
         self._pipeline = pipeline
-        self._vpc_endpoint_id = vpc_endpoint_id
-        self._vpc_id = vpc_id
+        self._background = background
+        default = (vpc_endpoint_id, vpc_id) if vpc_endpoint_id is not None else None
+        self._network = network or NetworkTagger(default_endpoint=default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._background)
             return
         if scope["type"] != "http":
             return
@@ -48,14 +57,7 @@ class KeysteadApp:
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
             body=body,
         )
-        client = scope.get("client")
-        network = NetworkContext(
-            source_ip=client[0] if client else "0.0.0.0",
-            secure_transport=scope.get("scheme") == "https",
-            vpc_endpoint_id=self._vpc_endpoint_id,
-            vpc_id=self._vpc_id,
-        )
-        response = await self._pipeline.handle(request, network)
+        response = await self._pipeline.handle(request, self._network.context(scope))
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         await _send(send, response.status, headers, response.body)
 
@@ -80,17 +82,24 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, background: BackgroundTasks | None = None) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if background is not None:
+                background.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if background is not None:
+                await background.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def create_app() -> KeysteadApp:
+def create_app() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Factory for uvicorn workers: settings come from KEYSTEAD_* variables."""
     runtime = open_runtime(settings_from_env())
-    return KeysteadApp(build_pipeline(runtime))
+    background: list[BackgroundTasks] = []
+    pipeline = build_pipeline(runtime, on_background=background.append)
+    app = KeysteadApp(pipeline, network=tagger_from_env(), background=background[0])
+    return with_imds(app, runtime)  # the --imds listeners' ports go to the metadata service

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from keystead.api.authorization import PolicyAuthorizer, RootOnlyIdentities
+from keystead.analysis import AccessAnalyzer
+from keystead.api.access import AccessApi, access_routes
+from keystead.api.cloudtrail import cloudtrail_handlers
+from keystead.api.authorization import PolicyAuthorizer
+from keystead.api.authorization_messages import DenialMessages
+from keystead.api.ec2 import ec2_handlers
+from keystead.api.iam import IamDeps, iam_handlers
 from keystead.api.kms import KmsDeps, kms_handlers
+from keystead.api.kms.grant_source import KmsGrantSource
 from keystead.api.pipeline import Pipeline, Services
 from keystead.api.sts import sts_handlers
-from keystead.audit.trail import AuditTrail
+from keystead.api.sts_common import StsDeps
+from keystead.audit.digest import DigestWriter
+from keystead.audit.trail import DEFAULT_DIGEST_INTERVAL, AuditTrail
 from keystead.auth.sigv4 import SigV4Verifier
 from keystead.clock import Clock, SystemClock
 from keystead.config import Settings
@@ -19,10 +29,20 @@ from keystead.crypto.keyring import Keyring
 from keystead.crypto.root_key import FileRootKeyProvider
 from keystead.errors import ServerError
 from keystead.identity.accounts import AccountService
+from keystead.identity.authorization_messages import AuthorizationMessages
 from keystead.identity.credentials import CredentialResolver
 from keystead.identity.directory import PrincipalDirectory
+from keystead.identity.sessions import SessionTokens
+from keystead.identity.iam.mfa import MfaCodes
+from keystead.identity.policies import IamPolicySource
+from keystead.keystore.asymmetric import AsymmetricKeys
+from keystead.keystore.endpoints import EndpointService
+from keystead.keystore.grant_service import GrantService
 from keystead.keystore.keys import KeyService
+from keystead.keystore.lifecycle_services import LifecycleServices
+from keystead.keystore.sweeps import KeySweeper
 from keystead.protocol import load_codecs
+from keystead.server.background import BackgroundTasks, record_service_event
 from keystead.storage import Database
 
 
@@ -89,24 +109,54 @@ def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     return Runtime(settings, db, keyring, clock or SystemClock())
 
 
-def build_pipeline(runtime: Runtime) -> Pipeline:
+def build_pipeline(runtime: Runtime, on_background: Callable[[BackgroundTasks], None] | None = None) -> Pipeline:
+    """The request pipeline; `on_background` receives the periodic tasks that share its services."""
     settings = runtime.settings
     keys = KeyService(runtime.db, runtime.keyring, runtime.clock)
-    authorizer = PolicyAuthorizer(RootOnlyIdentities(), PrincipalDirectory(runtime.db))
+    lifecycle = LifecycleServices.build(runtime.db, keys, runtime.keyring, runtime.clock)
+    if on_background is not None:
+        sweeper = KeySweeper(
+            runtime.db, keys, lifecycle.rotation, lifecycle.imports, runtime.clock, record_service_event
+        )
+        on_background(BackgroundTasks(sweeper, lifecycle.usage))
+    endpoints = EndpointService(runtime.db, runtime.clock)
+    identities = IamPolicySource(runtime.db)
+    directory = PrincipalDirectory(runtime.db)
+    sessions = SessionTokens(runtime.db, runtime.keyring, runtime.clock)
+    credentials = CredentialResolver(runtime.db, runtime.keyring, runtime.clock, sessions=sessions)
+    grants = GrantService(runtime.db, runtime.keyring, runtime.clock)
+    messages = AuthorizationMessages(runtime.db, runtime.keyring, runtime.clock)
+    authorizer = PolicyAuthorizer(
+        identities, directory, grants=KmsGrantSource(grants, identities), endpoints=endpoints,
+        denials=DenialMessages(messages),
+    )
     services = Services(
         codecs=load_codecs(),
         handlers={
-            "kms": kms_handlers(KmsDeps(keys, authorizer.validate_key_policy)),
-            "sts": sts_handlers(),
-            "iam": {},
+            "kms": kms_handlers(KmsDeps(
+                keys, authorizer.validate_key_policy, asymmetric=AsymmetricKeys(keys, runtime.db, runtime.keyring),
+                grants=grants, lifecycle=lifecycle,
+            )),
+            "sts": sts_handlers(StsDeps(
+                runtime.db, sessions, MfaCodes(runtime.db, runtime.keyring, runtime.clock), messages=messages
+            )),
+            "iam": iam_handlers(
+                IamDeps(runtime.db, runtime.keyring, runtime.clock, credentials, identities, directory)
+            ),
+            "ec2": ec2_handlers(endpoints),
+            "cloudtrail": cloudtrail_handlers(runtime.db),
         },
         verifier=SigV4Verifier(runtime.clock, timedelta(seconds=settings.max_clock_skew_seconds)),
-        credentials=CredentialResolver(runtime.db, runtime.keyring, runtime.clock),
+        credentials=credentials,
         authorizer=authorizer,
-        audit=AuditTrail(runtime.db),
+        audit=AuditTrail(
+            runtime.db, runtime.clock, DigestWriter(runtime.keyring),
+            float(os.environ.get("KEYSTEAD_AUDIT_DIGEST_INTERVAL", DEFAULT_DIGEST_INTERVAL)),
+        ),
         db=runtime.db,
         clock=runtime.clock,
         regions=settings.regions,
+        extensions=access_routes(AccessApi(keys, AccessAnalyzer(runtime.db))),
     )
     return Pipeline(services)
 

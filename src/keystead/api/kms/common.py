@@ -13,7 +13,10 @@ from typing import Any
 from keystead.api.context import RequestContext, ResourceAccess
 from keystead.errors import NotFoundError
 from keystead.keystore import specs
+from keystead.keystore.asymmetric import AsymmetricKeys
+from keystead.keystore.grant_service import GrantService
 from keystead.keystore.keys import KeyRef, KeyService, key_arn_of
+from keystead.keystore.lifecycle_services import LifecycleServices
 from keystead.keystore.policies import DEFAULT_POLICY_NAME
 from keystead.storage import KeyRow
 
@@ -31,6 +34,19 @@ class KmsDeps:
 
     keys: KeyService
     validate_key_policy: PolicyValidator
+    # Optional only so compositions that need no asymmetric keys (unit tests) stay short.
+    asymmetric: AsymmetricKeys | None = None
+    # Aliases, tags, deletion, rotation, import, last usage; their groups register only with it.
+    lifecycle: LifecycleServices | None = None
+    # Grants (CreateGrant ... RevokeGrant); the group registers only with it.
+    grants: GrantService | None = None
+
+    @property
+    def key_pairs(self) -> AsymmetricKeys:
+        """The asymmetric/HMAC key service (the composition root always provides it)."""
+        if self.asymmetric is None:
+            raise RuntimeError("KmsDeps.asymmetric was not provided")
+        return self.asymmetric
 
 
 async def resolve_key(deps: KmsDeps, ctx: RequestContext, key_id: str, *, allow_alias: bool = True) -> KeyRef:
@@ -53,9 +69,11 @@ def key_resource(ref: KeyRef) -> ResourceAccess:
     }
     for tag_key, tag_value in ref.tags.items():
         context[f"aws:ResourceTag/{tag_key}"] = tag_value
+    if ref.aliases:
+        context["kms:ResourceAliases"] = list(ref.aliases)
     if ref.alias_arn is not None:
         context["kms:RequestAlias"] = ref.alias_arn.split(":", 5)[5]
-    return ResourceAccess(ref.arn, key.account_id, KEY_RESOURCE_TYPE, key.policy, context)
+    return ResourceAccess(ref.arn, key.account_id, KEY_RESOURCE_TYPE, key.policy, context=context)
 
 
 def key_metadata(key: KeyRow) -> Result:
@@ -77,6 +95,9 @@ def key_metadata(key: KeyRow) -> Result:
         "customer_master_key_spec": key.key_spec,
         "key_spec": key.key_spec,
         "encryption_algorithms": specs.encryption_algorithms(key.key_spec, key.key_usage),
+        "signing_algorithms": specs.signing_algorithms(key.key_spec, key.key_usage),
+        "mac_algorithms": specs.mac_algorithms(key.key_spec, key.key_usage),
+        "key_agreement_algorithms": specs.key_agreement_algorithms(key.key_spec, key.key_usage),
         "multi_region": key.multi_region,
         "pending_deletion_window_in_days": key.pending_window_days,
         "current_key_material_id": key.current_material_id.hex() if key.current_material_id else None,

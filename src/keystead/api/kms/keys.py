@@ -72,13 +72,18 @@ class KeyManagement:
             tags=tags,
             multi_region=bool(params.get("multi_region")),
         )
-        if spec.origin != "AWS_KMS":
+        external = spec.origin == "EXTERNAL" and self._deps.lifecycle is not None
+        if spec.origin != "AWS_KMS" and not external:
             raise UnsupportedOperationError(f"Origin {spec.origin} is not supported by this server yet.")
         if spec.multi_region:
             raise UnsupportedOperationError("Multi-Region keys are not supported by this server yet.")
 
         def create(tx: Any) -> Result:
-            key = self._deps.keys.create_key(tx, spec)
+            if external:
+                assert self._deps.lifecycle is not None
+                key = self._deps.lifecycle.imports.create_external_key(tx, spec)  # PendingImport, no material
+            else:
+                key = self._deps.keys.create_key(tx, spec)
             ctx.resources.append(key_resource(KeyRef(key, key_arn_of(key), tags=tags)))
             return {"key_metadata": key_metadata(key)}
 
