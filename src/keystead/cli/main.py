@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,30 @@ DATA_DIR = click.option(
 DATABASE_URL = click.option(
     "--database-url", envvar="KEYSTEAD_DATABASE_URL", default=None,
     help="postgresql://... to share state between nodes (default: SQLite in the data dir).",
+)
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, path: Path | None) -> None:
+    """Read a TOML file whose keys are the command's flag names (`port = 4599`,
+    `vpc-endpoint = ["vpce-1,vpc=vpc-1,listen=127.0.0.1:4600"]`). Its values become defaults:
+    flags and KEYSTEAD_* variables still win."""
+    if path is None:
+        return
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--config") from exc
+    names = {opt.lstrip("-"): param.name for param in ctx.command.params for opt in param.opts}
+    names.update({name.replace("-", "_"): target for name, target in list(names.items())})
+    unknown = sorted(key for key in data if key not in names)
+    if unknown:
+        raise click.BadParameter(f"unknown setting(s) in {path}: {', '.join(unknown)}", param_hint="--config")
+    ctx.default_map = {names[key]: value for key, value in data.items()}
+
+
+CONFIG = click.option(
+    "--config", envvar="KEYSTEAD_CONFIG", type=click.Path(path_type=Path, dir_okay=False), is_eager=True,
+    expose_value=False, callback=_load_config, help="TOML file of flag values (flags and env vars win).",
 )
 
 
@@ -88,6 +113,7 @@ def account_create(
 
 
 @cli.command()
+@CONFIG
 @DATA_DIR
 @DATABASE_URL
 @click.option("--host", envvar="KEYSTEAD_HOST", default="127.0.0.1", show_default=True)
