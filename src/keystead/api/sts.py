@@ -18,6 +18,7 @@ from keystead.api.sts_decode import AuthorizationMessageDecoder
 from keystead.api.sts_common import StsDeps, credentials_result, refuse_session_caller
 from keystead.api.sts_mfa import check_request_mfa
 from keystead.api.sts_roles import RoleSessions
+from keystead.api.sts_saml import SamlSessions
 from keystead.api.sts_web_identity import WebIdentitySessions
 from keystead.blocking import run_blocking
 from keystead.errors import AccessDeniedError, ValidationError
@@ -128,6 +129,7 @@ def sts_handlers(deps: StsDeps) -> Handlers:
     handlers = Sts(deps).handlers()
     handlers.update(RoleSessions(deps).handlers())
     handlers.update(WebIdentitySessions(deps).handlers())
+    handlers.update(SamlSessions(deps).handlers())
     if deps.messages is not None:
         handlers.update(AuthorizationMessageDecoder(deps, deps.messages).handlers())
     return handlers
