@@ -29,3 +29,18 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+def iso_seconds(moment: datetime) -> str:
+    """`moment` as `2024-05-01T12:00:00Z`: exactly `moment.strftime("%Y-%m-%dT%H:%M:%SZ")`.
+
+    Audit records and the aws:CurrentTime condition key format every request's time; an f-string
+    is several times faster than strftime. Like strftime it formats the fields as they are (callers
+    pass UTC times). Years before 1000 go to strftime, whose padding of them is platform-specific.
+    """
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )

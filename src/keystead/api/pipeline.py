@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from keystead import uids
 from keystead.api.context import Authorizer, RequestContext
 from keystead.api.handlers import Handler
 from keystead.audit.events import ApiCall
@@ -55,7 +55,7 @@ class Pipeline:
         self._s = services
 
     async def handle(self, http: HttpRequest, network: NetworkContext) -> HttpResponse:
-        request_id = str(uuid.uuid4())
+        request_id = uids.uuid4()
         extension = self._s.extensions.get(http.raw_path.split("?", 1)[0])
         if extension is not None:
             return await self._extension(http, network, request_id, *extension)
@@ -124,17 +124,24 @@ class Pipeline:
         parse_error: KeysteadError | None = None
         try:
             call = codec.parse(http)
-            ctx.call = replace(ctx.call, operation=call.operation)
-            ctx.params = call.params
         except KeysteadError as error:
             parse_error = error
+        else:
+            ctx.params = call.params
+            if call.operation != ctx.call.operation:  # the hint from X-Amz-Target usually agrees
+                ctx.call = replace(ctx.call, operation=call.operation)
+        # One `replace` for principal, region and read_only: ApiCall is frozen and each copy
+        # costs microseconds on every request.
+        changes: dict[str, object] = {}
         if parse_error is not None or operation_auth_type(codec, ctx.call.operation) != "none":
-            principal, region = await self._authenticate(http, codec.service, ctx)
-            ctx.call = replace(ctx.call, principal=principal, region=region)
+            changes["principal"], changes["region"] = await self._authenticate(http, codec.service, ctx)
         if parse_error is not None:
+            ctx.call = replace(ctx.call, **changes)  # type: ignore[arg-type]
             raise parse_error
-        handler = self._handler(codec.service, ctx.call.operation)
-        ctx.call = replace(ctx.call, read_only=handler.read_only)
+        try:
+            changes["read_only"] = self._handler(codec.service, ctx.call.operation).read_only
+        finally:  # an unknown operation is still recorded with its authenticated caller
+            ctx.call = replace(ctx.call, **changes)  # type: ignore[arg-type]
 
     async def _authenticate(
         self, http: HttpRequest, service: str, ctx: RequestContext

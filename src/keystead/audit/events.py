@@ -13,12 +13,13 @@ a common sharedEventID (CloudTrail record contents, "sharedEventID").
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from keystead import uids
+from keystead.clock import iso_seconds
 from keystead.types import NetworkContext, Principal, PrincipalType, SessionInfo
 
 EVENT_VERSION = "1.11"
@@ -80,7 +81,7 @@ def build_events(
     recipients: Sequence[str | None],
 ) -> list[dict[str, Any]]:
     """One CloudTrail record per recipient account (a sharedEventID links the copies)."""
-    shared = str(uuid.uuid4()) if len(recipients) > 1 else None
+    shared = uids.uuid4() if len(recipients) > 1 else None
     return [
         build_event(call, request_parameters, outcome, resources, recipient, shared_event_id=shared)
         for recipient in recipients
@@ -100,7 +101,7 @@ def build_event(
     event: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(call.principal, call.presented_access_key_id, recipient_account_id),
-        "eventTime": call.event_time.strftime(TIME_FORMAT),
+        "eventTime": iso_seconds(call.event_time),
         "eventSource": f"{call.service}.amazonaws.com",
         "eventName": call.operation,
         "awsRegion": call.region,
@@ -109,7 +110,7 @@ def build_event(
         "requestParameters": redact(request_parameters) if request_parameters else None,
         "responseElements": redact(outcome.response) if outcome.response is not None else None,
         "requestID": call.request_id,
-        "eventID": str(uuid.uuid4()),
+        "eventID": uids.uuid4(),
         "readOnly": call.read_only,
         "eventType": "AwsApiCall",
         "managementEvent": True,
@@ -154,7 +155,7 @@ def service_event(
         "userAgent": invoked_by,
         "requestParameters": None,
         "responseElements": None,
-        "eventID": str(uuid.uuid4()),
+        "eventID": uids.uuid4(),
         "readOnly": False,
         "eventType": "AwsServiceEvent",
         "managementEvent": True,
@@ -282,7 +283,7 @@ def build_service_event(
         "userAgent": "kms.amazonaws.com",
         "requestParameters": None,
         "responseElements": None,
-        "eventID": str(uuid.uuid4()),
+        "eventID": uids.uuid4(),
         "readOnly": False,
         "resources": resources,
         "eventType": "AwsServiceEvent",

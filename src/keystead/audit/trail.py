@@ -30,6 +30,9 @@ from keystead.storage.rows import AuditDigestRow
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 DEFAULT_DIGEST_INTERVAL = 60.0
+# The stored payload's exact form (it is hashed into the chain): compact, sorted keys, UTF-8.
+# One encoder for all records; json.dumps with keywords would build a new one per call.
+_PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def event_row(event: Mapping[str, Any], event_time: datetime) -> AuditEventRow:
@@ -40,7 +43,7 @@ def event_row(event: Mapping[str, Any], event_time: datetime) -> AuditEventRow:
         event_time=event_time,
         event_source=event["eventSource"],
         event_name=event["eventName"],
-        payload=json.dumps(event, separators=(",", ":"), sort_keys=True, ensure_ascii=False),
+        payload=_PAYLOAD_ENCODER.encode(event),
         seq=None,
     )
 

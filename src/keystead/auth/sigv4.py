@@ -26,6 +26,7 @@ from keystead.auth.canonical import (
     payload_hash,
     query_params,
 )
+from keystead.auth.keyed_hash import KeyedSha256
 from keystead.clock import Clock
 from keystead.errors import (
     IncompleteSignatureError,
@@ -94,6 +95,10 @@ def _derive_signing_key(secret_access_key: str, date: str, region: str, service:
     return hmac.digest(k_service, TERMINATOR.encode(), "sha256")
 
 
+def _signing_hmac(secret_access_key: str, date: str, region: str, service: str) -> KeyedSha256:
+    return KeyedSha256(_derive_signing_key(secret_access_key, date, region, service))
+
+
 class SigV4Verifier:
     """Verifies SigV4-signed requests for services that use the non-S3 rules (KMS, IAM, STS).
 
@@ -115,7 +120,7 @@ class SigV4Verifier:
         self._normalize_path = normalize_path
         # A day's key per (secret, date, region, service) is reused by every request that day;
         # lru_cache is thread-safe and bounded, and keeps the secret out of any repr or log.
-        self._signing_key = functools.lru_cache(maxsize=signing_key_cache_size)(_derive_signing_key)
+        self._signing_key = functools.lru_cache(maxsize=signing_key_cache_size)(_signing_hmac)
 
     # --- parsing -----------------------------------------------------------------------------
 
@@ -318,9 +323,9 @@ class SigV4Verifier:
                 return
         raise InvalidSignatureError()
 
-    def _matches(self, key: bytes, claim: SignatureClaim, creq: str, provided: bytes) -> bool:
+    def _matches(self, key: KeyedSha256, claim: SignatureClaim, creq: str, provided: bytes) -> bool:
         sts = _string_to_sign(claim, creq).encode("utf-8", "surrogateescape")
-        expected = hmac.digest(key, sts, "sha256").hex().encode("ascii")
+        expected = key.hexdigest(sts).encode("ascii")
         return hmac.compare_digest(expected, provided)
 
     def canonical_request(self, claim: SignatureClaim, request: HttpRequest) -> str:
@@ -349,10 +354,12 @@ class SigV4Verifier:
                 values.setdefault(lname, []).append(value)
             if lname == "x-amz-content-sha256" and content_sha256 is None:
                 content_sha256 = value
+        # The common KMS/IAM/STS request is `POST /` without a query: skip the general encoders.
+        path, query = request.raw_path, request.query_string
         lines = [
             request.method,
-            canonical_uri(request.raw_path, normalize=self._normalize_path),
-            canonical_query(request.query_string, exclude=excluded if claim.presigned else frozenset()),
+            "/" if path == "/" else canonical_uri(path, normalize=self._normalize_path),
+            "" if not query else canonical_query(query, exclude=excluded if claim.presigned else frozenset()),
         ]
         for name in claim.signed_headers:
             found = values.get(name.lower())

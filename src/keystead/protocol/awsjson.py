@@ -35,6 +35,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid JSON constant {name}")
 
 
+# Built once: json.dumps/json.loads with any keyword build a fresh encoder/decoder per call,
+# which is measurable at thousands of requests per second. Output is identical.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 @dataclass(frozen=True, slots=True)
 class _JsonOperation:
     name: str
@@ -104,7 +110,11 @@ class JsonCodec:
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw, parse_constant=_reject_constant)
+            # What json.loads(raw, parse_constant=...) does, minus building a decoder per call.
+            text = raw if isinstance(raw, str) else raw.decode(json.detect_encoding(raw), "surrogatepass")
+            if text.startswith("\ufeff"):
+                raise ValueError("Unexpected UTF-8 BOM")  # as json.loads rejects a BOM in a str
+            body = _DECODER.decode(text)
         except (ValueError, UnicodeDecodeError):
             raise SerializationError("The request body is not valid JSON") from None
         if isinstance(body, list):
@@ -117,7 +127,7 @@ class JsonCodec:
         """Render a successful result as a 200 JSON response."""
         encode = self._operations[operation].encode
         payload = encode(result) if encode is not None else {}
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = _ENCODER.encode(payload).encode("utf-8")
         headers = (("Content-Type", self.content_type), request_id_header(request_id))
         return HttpResponse(200, headers, body)
 
@@ -128,7 +138,7 @@ class JsonCodec:
         if error.message:
             # AWS leaves the message out when there is none (e.g. UnknownOperationException).
             payload["message"] = error.message
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = _ENCODER.encode(payload).encode("utf-8")
         headers = (
             ("Content-Type", self.content_type),
             request_id_header(request_id),

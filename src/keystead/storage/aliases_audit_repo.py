@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Executable, delete, select, update
 
 from keystead.storage._txbase import TxBase, check_limit, row_values, to_row
 from keystead.storage.rows import AliasRow, AuditEventRow
 from keystead.storage.schema import aliases, audit_events
+
+_APPEND_EVENTS: dict[str, Executable] = {}  # dialect name -> INSERT ... ON CONFLICT DO NOTHING
+_EVENT_COLUMNS = tuple(f.name for f in dataclasses.fields(AuditEventRow) if f.name != "seq")
 
 
 class AliasRepository(TxBase):
@@ -95,8 +99,13 @@ class AuditRepository(TxBase):
         """
         if not rows:
             return
-        stmt = self._insert(audit_events).on_conflict_do_nothing(index_elements=[audit_events.c.event_id])
-        self._writer().execute(stmt, [row_values(r, exclude=("seq",)) for r in rows])
+        conn = self._writer()
+        # Built once per dialect: this runs for every group-commit batch of the audit trail.
+        stmt = _APPEND_EVENTS.get(conn.dialect.name)
+        if stmt is None:
+            stmt = self._insert(audit_events).on_conflict_do_nothing(index_elements=[audit_events.c.event_id])
+            _APPEND_EVENTS[conn.dialect.name] = stmt
+        conn.execute(stmt, [{name: getattr(r, name) for name in _EVENT_COLUMNS} for r in rows])
 
     def list_audit_events(
         self, account_id: str | None, *, after_seq: int | None, limit: int

@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from keystead.storage._txbase import check_limit, row_values, to_row
 from keystead.storage.aliases_audit_repo import AuditRepository
@@ -46,6 +46,18 @@ _HEAD = select(
     audit_chain_head.c.chain_seq, audit_chain_head.c.link_hash, audit_chain_head.c.legacy_max_seq
 ).where(audit_chain_head.c.id == 1)
 _LINK_LABEL = b"keystead-audit-chain/v1\n"
+# Every group-commit batch runs the statements below. Built once, they skip SQLAlchemy's
+# per-call construction and argument coercion (most of the writer's CPU besides the commit).
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_PRESENT = select(audit_events.c.event_id).where(
+    audit_events.c.event_id.in_(bindparam("event_ids", expanding=True))
+)
+_INSERT_LINKS = audit_chain.insert()
+_MOVE_HEAD = (
+    update(audit_chain_head)
+    .where(audit_chain_head.c.id == 1)
+    .values(chain_seq=bindparam("new_seq"), link_hash=bindparam("new_link_hash"))
+)
 
 
 def link_hash(previous: str, chain_seq: int, event_id: str, account_id: str | None, payload: str) -> str:
@@ -75,9 +87,7 @@ class AuditChainRepository(AuditRepository):
             return
         head = self.lock_audit_chain_head()
         wanted = [row.event_id for row in rows]
-        present = set(
-            conn.execute(select(audit_events.c.event_id).where(audit_events.c.event_id.in_(wanted))).scalars()
-        )
+        present = set(conn.execute(_PRESENT, {"event_ids": wanted}).scalars())
         fresh: dict[str, AuditEventRow] = {}
         for row in rows:
             if row.event_id not in present:
@@ -91,12 +101,8 @@ class AuditChainRepository(AuditRepository):
             seq += 1
             previous = link_hash(previous, seq, row.event_id, row.account_id, row.payload)
             links.append({"chain_seq": seq, "event_id": row.event_id, "link_hash": previous})
-        conn.execute(audit_chain.insert(), links)
-        conn.execute(
-            update(audit_chain_head)
-            .where(audit_chain_head.c.id == 1)
-            .values(chain_seq=seq, link_hash=previous)
-        )
+        conn.execute(_INSERT_LINKS, links)
+        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_link_hash": previous})
 
     def lock_audit_chain_head(self) -> AuditChainHeadRow:
         """The chain head, locked until this transaction ends (a no-op lock on SQLite, see above).
@@ -104,7 +110,7 @@ class AuditChainRepository(AuditRepository):
         Raises:
             ReadOnlyTransactionError: called in a reader.
         """
-        query = _HEAD.with_for_update()
+        query = _HEAD_FOR_UPDATE
         found = self._writer().execute(query).mappings().first()
         if found is None:
             # Migration 6 creates the row; it is only missing from a database emptied wholesale
