@@ -107,7 +107,8 @@ def test_a_bad_signature_is_kms_invalid_signature_exception(server: Server, key_
 
 @pytest.mark.parametrize(
     ("key_spec", "algorithm", "size"),
-    [("ECC_NIST_P256", "ECDSA_SHA_256", 20), ("RSA_2048", "RSASSA_PSS_SHA_384", 32), ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256", 64)],
+    [("ECC_NIST_P256", "ECDSA_SHA_256", 20), ("RSA_2048", "RSASSA_PSS_SHA_384", 32), ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256", 64),
+     ("ECC_NIST_EDWARDS25519", "ED25519_PH_SHA_512", 32)],
 )
 def test_a_digest_of_the_wrong_length_is_a_validation_error(
     server: Server, key_spec: str, algorithm: str, size: int
@@ -121,7 +122,7 @@ def test_a_digest_of_the_wrong_length_is_a_validation_error(
 @pytest.mark.parametrize(
     ("key_spec", "algorithm", "message_type"),
     [("ECC_NIST_EDWARDS25519", "ED25519_SHA_512", "DIGEST"), ("ML_DSA_44", "ML_DSA_SHAKE_256", "DIGEST"),
-     ("ECC_NIST_P256", "ECDSA_SHA_256", "EXTERNAL_MU")],
+     ("ECC_NIST_P256", "ECDSA_SHA_256", "EXTERNAL_MU"), ("ECC_NIST_EDWARDS25519", "ED25519_PH_SHA_512", "RAW")],
 )
 def test_a_message_type_the_algorithm_does_not_take_is_a_validation_error(
     server: Server, key_spec: str, algorithm: str, message_type: str
@@ -155,14 +156,6 @@ def test_signing_with_a_key_of_another_usage_is_invalid_key_usage(server: Server
     with pytest.raises(ClientError) as exc:
         kms.sign(KeyId=key["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
     assert error_of(exc) == ("InvalidKeyUsageException", f"{key['Arn']} key usage is {key_usage} which is not valid for Sign.")
-
-
-def test_ed25519ph_is_listed_but_unsupported_by_this_server(server: Server) -> None:
-    key = signing_key(server, "ECC_NIST_EDWARDS25519")
-    with pytest.raises(ClientError) as exc:
-        server.client("kms").sign(KeyId=key["KeyId"], Message=hashlib.sha512(b"m").digest(), MessageType="DIGEST",
-                                  SigningAlgorithm="ED25519_PH_SHA_512")
-    assert error_of(exc)[0] == "UnsupportedOperationException"
 
 
 def test_dry_run_sign_and_verify_validate_then_answer_dry_run_operation(server: Server) -> None:

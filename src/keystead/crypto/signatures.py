@@ -7,6 +7,7 @@ first (keystore/asymmetric.py); this module maps the KMS algorithm names onto pr
 - RSASSA_PKCS1_V1_5_SHA_*, ECDSA_SHA_*: the usual; ECDSA signatures are DER (r, s), as AWS returns.
 - DIGEST: the caller's bytes are the hash (`Prehashed`), signed exactly as a RAW message would be.
 - ED25519_SHA_512: pure Ed25519 (RFC 8032) over the RAW message.
+- ED25519_PH_SHA_512: Ed25519ph over the caller's DIGEST, prehashed again as AWS does (crypto/ed25519ph.py).
 - ML_DSA_SHAKE_256: FIPS 204 ML-DSA with an empty context; EXTERNAL_MU signs a caller-computed µ.
 """
 
@@ -18,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
+from keystead.crypto import ed25519ph
 from keystead.crypto.asymmetric import KeyPair
 from keystead.errors import KMSInvalidSignatureError
 
@@ -47,6 +49,8 @@ def sign(pair: KeyPair, algorithm: str, message: bytes, message_type: str) -> by
         return bytes(key.sign_mu(message) if message_type == "EXTERNAL_MU" else key.sign(message))
     if algorithm == "ED25519_SHA_512":
         return bytes(key.sign(message))
+    if algorithm == "ED25519_PH_SHA_512":
+        return ed25519ph.sign(key, message)
     chosen = _prehashed_or_hash(algorithm, message_type)
     if algorithm.startswith("ECDSA_"):
         return bytes(key.sign(message, ec.ECDSA(chosen)))
@@ -71,6 +75,8 @@ def verify(pair: KeyPair, algorithm: str, message: bytes, message_type: str, sig
                 public.verify(signature, message)
         elif algorithm == "ED25519_SHA_512":
             public.verify(signature, message)
+        elif algorithm == "ED25519_PH_SHA_512":
+            ed25519ph.verify(public, message, signature)
         elif algorithm.startswith("ECDSA_"):
             public.verify(signature, message, ec.ECDSA(_prehashed_or_hash(algorithm, message_type)))
         elif algorithm.startswith("RSASSA_"):

@@ -66,7 +66,6 @@ def check_signing_request(ref: KeyRef, operation: str, algorithm: str, message: 
     Raises:
         DisabledError, KMSInvalidStateError, InvalidKeyUsageError: as check_usage/check_algorithm.
         ValidationError: a message type the algorithm does not take, or a digest of the wrong size.
-        UnsupportedOperationError: ED25519_PH_SHA_512, which pyca `cryptography` cannot compute.
     """
     check_usage(ref, specs.SIGN_VERIFY, operation)
     check_algorithm(ref, algorithm, specs.signing_algorithms(ref.key.key_spec, ref.key.key_usage))
@@ -77,10 +76,6 @@ def check_signing_request(ref: KeyRef, operation: str, algorithm: str, message: 
         expected = signatures.ML_DSA_MU_BYTES if message_type == "EXTERNAL_MU" else signatures.digest_length(algorithm)
         if len(message) != expected:
             raise ValidationError(f"Digest is invalid length for algorithm {algorithm}.")
-    if algorithm == "ED25519_PH_SHA_512":
-        raise UnsupportedOperationError(
-            "ED25519_PH_SHA_512 (Ed25519ph) is not supported by this server; use ED25519_SHA_512."
-        )
 
 
 class AsymmetricKeys:
