@@ -181,6 +181,8 @@ def resource_context(tx: Tx, row: KeyRow) -> dict[str, str | list[str]]:
         "kms:KeyOrigin": row.origin, "kms:KeyManager": row.key_manager,
         "kms:MultiRegion": "true" if row.multi_region else "false",
     }
+    if row.multi_region:
+        context["kms:MultiRegionKeyType"] = "PRIMARY"
     for tag_key, tag_value in tx.list_key_tags(row.key_id).items():
         context[f"aws:ResourceTag/{tag_key}"] = tag_value
     return context

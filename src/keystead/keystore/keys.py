@@ -70,6 +70,15 @@ def key_arn_of(key: KeyRow) -> str:
     return arn.key_arn(key.region, key.account_id, key.key_id)
 
 
+def new_key_id(multi_region: bool) -> str:
+    """A fresh key id: a UUID, or `mrk-` + 32 hex digits for a multi-Region key.
+
+    [KMS DG:multi-region-keys-overview] the `mrk-` prefix tells multi-Region keys apart at a glance.
+    """
+    fresh = uuid.uuid4()
+    return f"mrk-{fresh.hex}" if multi_region else str(fresh)
+
+
 class KeyService:
     def __init__(self, db: Database, keyring: Keyring, clock: Clock) -> None:
         self._db = db
@@ -199,7 +208,7 @@ class KeyService:
         usage = specs.check_spec_and_usage(spec.key_spec, spec.key_usage)
         _check_tags(spec.tags)
         now = self._clock.now()
-        key_id = str(uuid.uuid4())
+        key_id = new_key_id(spec.multi_region)
         material, purpose = new_key_material(spec.key_spec)
         material_id = new_material_id()
         row = KeyRow(

@@ -67,6 +67,9 @@ def key_resource(ref: KeyRef) -> ResourceAccess:
         "kms:KeyManager": key.key_manager,
         "kms:MultiRegion": "true" if key.multi_region else "false",
     }
+    if key.multi_region:
+        # Replicas are not implemented yet, so every multi-Region key is its own primary.
+        context["kms:MultiRegionKeyType"] = "PRIMARY"
     for tag_key, tag_value in ref.tags.items():
         context[f"aws:ResourceTag/{tag_key}"] = tag_value
     if ref.aliases:
@@ -99,8 +102,23 @@ def key_metadata(key: KeyRow) -> Result:
         "mac_algorithms": specs.mac_algorithms(key.key_spec, key.key_usage),
         "key_agreement_algorithms": specs.key_agreement_algorithms(key.key_spec, key.key_usage),
         "multi_region": key.multi_region,
+        "multi_region_configuration": multi_region_configuration(key),
         "pending_deletion_window_in_days": key.pending_window_days,
         "current_key_material_id": key.current_material_id.hex() if key.current_material_id else None,
+    }
+
+
+def multi_region_configuration(key: KeyRow) -> Result | None:
+    """KeyMetadata.MultiRegionConfiguration: None for a single-Region key.
+
+    Without ReplicateKey a multi-Region key is a primary with no replicas.
+    """
+    if not key.multi_region:
+        return None
+    return {
+        "multi_region_key_type": "PRIMARY",
+        "primary_key": {"arn": key_arn_of(key), "region": key.region},
+        "replica_keys": [],
     }
 
 

@@ -49,6 +49,8 @@ class KeyManagement:
             "kms:BypassPolicyLockoutSafetyCheck":
                 "true" if params.get("bypass_policy_lockout_safety_check") else "false",
         }
+        if params.get("multi_region"):
+            request_context["kms:MultiRegionKeyType"] = "PRIMARY"
         if tags:
             request_context["aws:TagKeys"] = list(tags)
             request_context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
@@ -75,8 +77,6 @@ class KeyManagement:
         external = spec.origin == "EXTERNAL" and self._deps.lifecycle is not None
         if spec.origin != "AWS_KMS" and not external:
             raise UnsupportedOperationError(f"Origin {spec.origin} is not supported by this server yet.")
-        if spec.multi_region:
-            raise UnsupportedOperationError("Multi-Region keys are not supported by this server yet.")
 
         def create(tx: Any) -> Result:
             if external:
