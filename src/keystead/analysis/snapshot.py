@@ -19,6 +19,7 @@ from keystead.analysis.model import Candidate
 from keystead.errors import InvalidArnError, NotFoundError
 from keystead.identity.iam.lookup import default_documents
 from keystead.identity.policies import IdentityPolicies
+from keystead.keystore import multi_region
 from keystead.keystore.grants import Grant
 from keystead.policy import Policy, PolicyKind, PrincipalInfo, parse_policy
 from keystead.storage import Database, Tx
@@ -181,6 +182,9 @@ def resource_context(tx: Tx, row: KeyRow) -> dict[str, str | list[str]]:
         "kms:KeyOrigin": row.origin, "kms:KeyManager": row.key_manager,
         "kms:MultiRegion": "true" if row.multi_region else "false",
     }
+    key_type = multi_region.key_type(row.region, row, tx.list_key_replicas(row.key_id) if row.multi_region else ())
+    if key_type is not None:
+        context["kms:MultiRegionKeyType"] = key_type
     for tag_key, tag_value in tx.list_key_tags(row.key_id).items():
         context[f"aws:ResourceTag/{tag_key}"] = tag_value
     return context

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -29,7 +28,7 @@ from keystead.errors import (
     ValidationError,
 )
 from keystead.keystore import specs, states
-from keystead.keystore.keys import NewKeySpec, key_arn_of
+from keystead.keystore.keys import NewKeySpec, key_arn_of, new_key_id
 from keystead.keystore.lifecycle import MAX_TAGS_PER_KEY, check_new_tags
 from keystead.keystore.policies import default_key_policy
 from keystead.storage import KeyMaterialRow, KeyRow, Tx
@@ -105,7 +104,7 @@ class ImportService:
         if len(spec.tags) > MAX_TAGS_PER_KEY:
             raise TagError(f"A KMS key can have at most {MAX_TAGS_PER_KEY} tags.")
         row = KeyRow(
-            key_id=str(uuid.uuid4()), account_id=spec.account_id, region=spec.region,
+            key_id=new_key_id(spec.multi_region), account_id=spec.account_id, region=spec.region,
             description=spec.description, key_spec=spec.key_spec, key_usage=usage, origin="EXTERNAL",
             key_manager="CUSTOMER", key_state=states.PENDING_IMPORT, creation_date=self._clock.now(),
             deletion_date=None, pending_window_days=None,

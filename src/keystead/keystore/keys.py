@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from keystead import arn
@@ -30,11 +31,11 @@ from keystead.errors import (
     TagError,
     ValidationError,
 )
-from keystead.keystore import specs, states
+from keystead.keystore import multi_region, specs, states
 from keystead.keystore.material import new_key_material
 from keystead.keystore.policies import default_key_policy
 from keystead.storage import Database, Tx
-from keystead.storage import KeyMaterialRow, KeyRow
+from keystead.storage import KeyMaterialRow, KeyReplicaRow, KeyRow
 
 KEY_MATERIAL_PURPOSE = WrapPurpose.KMS_KEY_MATERIAL
 ROW_CACHE_SECONDS = 2.0
@@ -51,6 +52,17 @@ class KeyRef:
     alias_arn: str | None = None  # set when the caller named the key through an alias
     tags: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()  # alias names pointing at the key (kms:ResourceAliases)
+    replicas: tuple[KeyReplicaRow, ...] = ()  # every replica of a multi-Region key
+    home: KeyRow | None = None  # the stored key row when `key` is a replica's view of it
+
+    @property
+    def multi_region_key_type(self) -> str | None:
+        """PRIMARY or REPLICA for a multi-Region key, None for a single-Region one."""
+        return multi_region.key_type(self.key.region, self.home or self.key, self.replicas)
+
+    @property
+    def multi_region_configuration(self) -> dict[str, object] | None:
+        return multi_region.configuration(self.key.region, self.home or self.key, self.replicas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +78,21 @@ class NewKeySpec:
     multi_region: bool = False
 
 
+# A cached key: its row, tags, alias names and (multi-Region keys only) replicas.
+_Cached = tuple[KeyRow, dict[str, str], tuple[str, ...], tuple[KeyReplicaRow, ...]]
+
+
 def key_arn_of(key: KeyRow) -> str:
     return arn.key_arn(key.region, key.account_id, key.key_id)
+
+
+def new_key_id(multi_region: bool) -> str:
+    """A fresh key id: a UUID, or `mrk-` + 32 hex digits for a multi-Region key.
+
+    [KMS DG:multi-region-keys-overview] the `mrk-` prefix tells multi-Region keys apart at a glance.
+    """
+    fresh = uuid.uuid4()
+    return f"mrk-{fresh.hex}" if multi_region else str(fresh)
 
 
 class KeyService:
@@ -75,10 +100,14 @@ class KeyService:
         self._db = db
         self._keyring = keyring
         self._clock = clock
-        self._rows: dict[str, tuple[float, KeyRow, dict[str, str], tuple[str, ...]]] = {}
+        self._rows: dict[str, tuple[float, _Cached]] = {}
         # (account, region, alias name) -> (expiry, target key id or None), like the key rows.
         self._alias_targets: dict[tuple[str, str, str], tuple[float, str | None]] = {}
         self._materials: dict[tuple[str, bytes], bytes] = {}
+
+    def now(self) -> datetime:
+        """The service clock's current time (for rows that callers build, like replicas)."""
+        return self._clock.now()
 
     # --- finding keys ------------------------------------------------------------------------
 
@@ -97,7 +126,7 @@ class KeyService:
                 raise InvalidArnError(f"Invalid arn {key_id}")
             if parsed.resource_type == "alias":
                 return await self._resolve_alias(parsed.resource, parsed.account, parsed.region, allow_alias)
-            found = await self.ref(parsed.resource[len("key/"):])
+            found = await self.ref(parsed.resource[len("key/"):], region=parsed.region)
             if found is None or found.key.account_id != parsed.account or found.key.region != parsed.region:
                 raise NotFoundError(f"Key '{key_id}' does not exist")
             return found
@@ -105,7 +134,7 @@ class KeyService:
             return await self._resolve_alias(key_id, account_id, region, allow_alias)
         if not _KEY_ID.match(key_id):
             raise NotFoundError(f"Invalid keyId '{key_id}'")
-        found = await self.ref(key_id)
+        found = await self.ref(key_id, region=region)
         if found is None or found.key.account_id != account_id or found.key.region != region:
             raise NotFoundError(f"Key '{arn.key_arn(region, account_id, key_id)}' does not exist")
         return found
@@ -117,7 +146,7 @@ class KeyService:
         if not allow_alias:
             raise NotFoundError(f"Alias '{alias}' is not found.")
         target_id = await self._alias_target(account_id, region, alias_name)
-        target = None if target_id is None else await self.ref(target_id, alias)
+        target = None if target_id is None else await self.ref(target_id, alias, region=region)
         if target is None:
             raise NotFoundError(f"Alias '{alias}' is not found.")
         return target
@@ -147,35 +176,48 @@ class KeyService:
         found = await self._cached(key_id)
         return None if found is None else found[0]
 
-    async def ref(self, key_id: str, alias_arn: str | None = None) -> KeyRef | None:
-        """The key with its tags (for aws:ResourceTag), from the short-lived cache when fresh."""
+    async def ref(self, key_id: str, alias_arn: str | None = None, *, region: str | None = None) -> KeyRef | None:
+        """The key with its tags (for aws:ResourceTag), from the short-lived cache when fresh.
+
+        `region` picks the Region's copy of a multi-Region key (its replica there); None, or the
+        key's own Region, gives the stored key row.
+        """
         found = await self._cached(key_id)
         if found is None:
             return None
-        return KeyRef(found[0], key_arn_of(found[0]), alias_arn, found[1], found[2])
+        row, tags, aliases, replicas = found
+        if region is None or region == row.region:
+            return KeyRef(row, key_arn_of(row), alias_arn, tags, aliases, replicas)
+        replica = next((r for r in replicas if r.region == region), None)
+        if replica is None:
+            return None
+        view = multi_region.replica_view(row, replica)
+        return KeyRef(view, key_arn_of(view), alias_arn, multi_region.replica_tags(replica), (), replicas, row)
 
-    async def _cached(self, key_id: str) -> tuple[KeyRow, dict[str, str], tuple[str, ...]] | None:
+    async def _cached(self, key_id: str) -> _Cached | None:
         cached = self._rows.get(key_id)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1], cached[2], cached[3]
+            return cached[1]
         found = await run_blocking(self._read_key, key_id)
         if found is not None:
             if len(self._rows) > 50_000:
                 self._rows.clear()
-            self._rows[key_id] = (time.monotonic() + ROW_CACHE_SECONDS, *found)
+            self._rows[key_id] = (time.monotonic() + ROW_CACHE_SECONDS, found)
         return found
 
-    def _read_key(self, key_id: str) -> tuple[KeyRow, dict[str, str], tuple[str, ...]] | None:
+    def _read_key(self, key_id: str) -> _Cached | None:
         with self._db.reader() as tx:
             row = tx.get_key(key_id)
             if row is None:
                 return None
             # Aliases ride with the row for kms:ResourceAliases; AWS caps what it evaluates at 100.
             aliases = tx.list_aliases(row.account_id, row.region, key_id=key_id, after=None, limit=100)
-            return row, tx.list_key_tags(key_id), tuple(a.alias_name for a in aliases)
+            # Only multi-Region keys pay for the replica lookup.
+            replicas = tuple(tx.list_key_replicas(key_id)) if row.multi_region else ()
+            return row, tx.list_key_tags(key_id), tuple(a.alias_name for a in aliases), replicas
 
-    def list_keys(self, account_id: str, region: str, *, limit: int, marker: str | None) -> tuple[list[KeyRow], str | None]:
-        """One page of the account's keys in a region, and the marker of the next page.
+    def list_keys(self, account_id: str, region: str, *, limit: int, marker: str | None) -> tuple[list[str], str | None]:
+        """Ids of one page of the account's keys in a region (replicas included), and the next marker.
 
         Raises:
             InvalidMarkerError: a marker this service did not issue.
@@ -183,9 +225,12 @@ class KeyService:
         after = _decode_marker(marker)
         with self._db.reader() as tx:
             rows = tx.list_keys(account_id, region, after=after, limit=limit + 1)
-        if len(rows) > limit:
-            return rows[:limit], _encode_marker(rows[limit - 1].key_id)
-        return rows, None
+            replicas = tx.list_replica_key_ids(account_id, region, after=after, limit=limit + 1)
+        # Both lists are ordered by key id, and ids are unique across them: merge, keep a page.
+        ids = sorted([row.key_id for row in rows] + replicas)
+        if len(ids) > limit:
+            return ids[:limit], _encode_marker(ids[limit - 1])
+        return ids, None
 
     # --- changing keys ------------------------------------------------------------------------
 
@@ -199,7 +244,7 @@ class KeyService:
         usage = specs.check_spec_and_usage(spec.key_spec, spec.key_usage)
         _check_tags(spec.tags)
         now = self._clock.now()
-        key_id = str(uuid.uuid4())
+        key_id = new_key_id(spec.multi_region)
         material, purpose = new_key_material(spec.key_spec)
         material_id = new_material_id()
         row = KeyRow(
@@ -293,15 +338,18 @@ class KeyService:
             encryption_context=context,
         )
 
-    async def key_for_blob(self, blob: bytes, expected: KeyRef | None) -> KeyRef:
-        """The key a symmetric ciphertext blob was sealed under (read from its header).
+    async def key_for_blob(self, blob: bytes, expected: KeyRef | None, region: str) -> KeyRef:
+        """The key a symmetric ciphertext blob was sealed under (read from its header), in `region`.
+
+        A multi-Region key's replicas share its id and material, so a blob sealed under any of
+        them opens under the related key in the caller's Region [KMS DG:multi-region-keys-overview].
 
         Raises:
             InvalidCiphertextError: not a blob of ours, or its key no longer exists.
             IncorrectKeyError: the blob is not under the key the caller named.
         """
         header = peek_blob(blob)
-        found = await self.ref(header.key_id)
+        found = await self.ref(header.key_id, region=expected.key.region if expected is not None else region)
         if found is None:
             raise InvalidCiphertextError()
         if expected is not None and expected.key.key_id != found.key.key_id:

@@ -21,6 +21,7 @@ from keystead.storage.rows import (
     AliasRow,
     AuditEventRow,
     KeyMaterialRow,
+    KeyReplicaRow,
     KeyRow,
 )
 from keystead.storage.tx import Tx
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEventRow",
     "Database",
     "KeyMaterialRow",
+    "KeyReplicaRow",
     "KeyRow",
     "ReadOnlyTransactionError",
     "SchemaVersionError",

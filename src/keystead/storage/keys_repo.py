@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from keystead.errors import ConflictError, NotFoundError
 from keystead.storage._txbase import TxBase, check_limit, row_values, to_row
 from keystead.storage.rows import KeyMaterialRow, KeyRow
-from keystead.storage.schema import aliases, key_materials, key_tags, keys
+from keystead.storage.schema import aliases, key_materials, key_replicas, key_tags, keys
 
 # Identity and placement never change after creation; row_version is ours to bump.
 _IMMUTABLE_KEY_FIELDS = frozenset({"key_id", "account_id", "region", "row_version"})
@@ -112,7 +112,7 @@ class KeyRepository(TxBase):
         conn = self._writer()
         # Explicit rather than relying on ON DELETE CASCADE alone, so that the outcome does not
         # depend on a connection having foreign keys enabled.
-        for table in (key_materials, key_tags):
+        for table in (key_materials, key_tags, key_replicas):
             conn.execute(delete(table).where(table.c.key_id == key_id))
         conn.execute(delete(aliases).where(aliases.c.target_key_id == key_id))
         return conn.execute(delete(keys).where(keys.c.key_id == key_id)).rowcount == 1

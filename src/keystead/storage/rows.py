@@ -324,3 +324,19 @@ class InstanceProfileRow:
     path: str
     created_at: datetime
     role_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyReplicaRow:
+    """A replica of a multi-Region key in another Region: the per-Region part of a key (migration 10)."""
+
+    key_id: str
+    region: str
+    account_id: str
+    description: str
+    policy: str
+    key_state: str
+    creation_date: datetime
+    tags: str  # JSON object, tag key -> value
+    is_primary: bool  # this Region became the primary through UpdatePrimaryRegion
+    row_version: int = 1

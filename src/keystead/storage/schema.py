@@ -527,3 +527,21 @@ iam_instance_profiles = Table(
     UniqueConstraint("account_id", "name_lower"),
     Index(None, "role_id"),
 )
+
+# Replicas of multi-Region keys (migration 10): what AWS keeps per Region; the rest is the key row's.
+key_replicas = Table(
+    "key_replicas",
+    metadata,
+    Column("key_id", Identifier, ForeignKey("keys.key_id", ondelete="CASCADE"), nullable=False),
+    Column("region", Identifier, nullable=False),
+    Column("account_id", Identifier, ForeignKey("accounts.account_id"), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("policy", Text, nullable=False),
+    Column("key_state", String, nullable=False),
+    Column("creation_date", UtcDateTime, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("is_primary", Boolean, nullable=False),
+    Column("row_version", Integer, nullable=False),
+    PrimaryKeyConstraint("key_id", "region"),
+    Index(None, "account_id", "region", "key_id"),
+)

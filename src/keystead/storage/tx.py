@@ -15,6 +15,7 @@ from keystead.storage.iam_policies_repo import IamPolicyRepository
 from keystead.storage.iam_repo import IamRepository
 from keystead.storage.instance_profiles_repo import InstanceProfileRepository
 from keystead.storage.identity_repo import IdentityRepository
+from keystead.storage.key_replicas_repo import KeyReplicaRepository
 from keystead.storage.keys_repo import KeyRepository
 from keystead.storage.kms_lifecycle_repo import KmsLifecycleRepository
 from keystead.storage.sts_repo import StsRepository
@@ -34,6 +35,7 @@ class Tx(
     StsRepository,
     IamExtrasRepository,
     InstanceProfileRepository,
+    KeyReplicaRepository,
 ):
     """A transaction. Unique-key clashes are a False from `insert_*`; lost races raise ConflictError.
 

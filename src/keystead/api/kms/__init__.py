@@ -17,6 +17,7 @@ from keystead.api.kms.imports import KeyMaterialImport
 from keystead.api.kms.keys import KeyManagement
 from keystead.api.kms.lifecycle import KeyLifecycleOperations
 from keystead.api.kms.mac import Macs
+from keystead.api.kms.multi_region import MultiRegionKeys
 from keystead.api.kms.random import Randomness
 from keystead.api.kms.reencrypt import ReEncryption
 from keystead.api.kms.rotation import KeyRotation
@@ -31,6 +32,7 @@ def kms_handlers(deps: KmsDeps) -> Handlers:
     groups: list[Any] = [
         KeyManagement(deps), SymmetricCrypto(deps),
         Signing(deps), Macs(deps), DataKeyPairs(deps), ReEncryption(deps), Randomness(deps),
+        MultiRegionKeys(deps),
     ]
     if deps.grants is not None:
         groups.append(GrantOperations(deps, deps.grants))

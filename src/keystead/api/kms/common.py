@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keystead.api.context import RequestContext, ResourceAccess
-from keystead.errors import NotFoundError
+from keystead.errors import NotFoundError, UnsupportedOperationError
 from keystead.keystore import specs
 from keystead.keystore.asymmetric import AsymmetricKeys
 from keystead.keystore.grant_service import GrantService
@@ -22,6 +22,13 @@ from keystead.storage import KeyRow
 
 KEY_RESOURCE_TYPE = "AWS::KMS::Key"
 DEFAULT_LIST_LIMIT = 100
+# What a multi-Region replica supports here: reads, cryptography, and UpdatePrimaryRegion.
+_REPLICA_OPERATIONS = frozenset({
+    "DescribeKey", "GetKeyPolicy", "ListKeyPolicies", "GetPublicKey", "UpdatePrimaryRegion",
+    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GenerateMac",
+    "VerifyMac", "DeriveSharedSecret",
+})
 Params = dict[str, Any]
 Result = dict[str, Any]
 # validate_key_policy(ctx, text, key: ResourceAccess | None, bypass_lockout) -> None
@@ -40,6 +47,8 @@ class KmsDeps:
     lifecycle: LifecycleServices | None = None
     # Grants (CreateGrant ... RevokeGrant); the group registers only with it.
     grants: GrantService | None = None
+    # The Regions this server serves: where ReplicateKey may place a replica.
+    regions: tuple[str, ...] = ("us-east-1",)
 
     @property
     def key_pairs(self) -> AsymmetricKeys:
@@ -50,10 +59,24 @@ class KmsDeps:
 
 
 async def resolve_key(deps: KmsDeps, ctx: RequestContext, key_id: str, *, allow_alias: bool = True) -> KeyRef:
-    """The key a KeyId names, in the caller's account and the request's region."""
-    return await deps.keys.resolve(
+    """The key a KeyId names, in the caller's account and the request's region.
+
+    Raises:
+        NotFoundError, InvalidArnError: no such key (see KeyService.resolve).
+        UnsupportedOperationError: an operation this server cannot yet apply to a multi-Region
+            replica (their changes would land on the key row), or deleting a key with replicas.
+    """
+    ref = await deps.keys.resolve(
         key_id, account_id=ctx.principal.account_id, region=ctx.region, allow_alias=allow_alias
     )
+    operation = ctx.call.operation
+    if ref.home is not None and operation not in _REPLICA_OPERATIONS:
+        raise UnsupportedOperationError(f"{operation} is not supported on multi-Region replica keys by this server.")
+    if ref.replicas and operation == "ScheduleKeyDeletion":
+        raise UnsupportedOperationError(
+            f"{ref.arn} has replica keys; deleting multi-Region keys with replicas is not supported by this server."
+        )
+    return ref
 
 
 def key_resource(ref: KeyRef) -> ResourceAccess:
@@ -67,6 +90,9 @@ def key_resource(ref: KeyRef) -> ResourceAccess:
         "kms:KeyManager": key.key_manager,
         "kms:MultiRegion": "true" if key.multi_region else "false",
     }
+    key_type = ref.multi_region_key_type
+    if key_type is not None:
+        context["kms:MultiRegionKeyType"] = key_type
     for tag_key, tag_value in ref.tags.items():
         context[f"aws:ResourceTag/{tag_key}"] = tag_value
     if ref.aliases:
@@ -76,8 +102,8 @@ def key_resource(ref: KeyRef) -> ResourceAccess:
     return ResourceAccess(ref.arn, key.account_id, KEY_RESOURCE_TYPE, key.policy, context=context)
 
 
-def key_metadata(key: KeyRow) -> Result:
-    """DescribeKey's KeyMetadata for a key row."""
+def key_metadata(key: KeyRow, ref: KeyRef | None = None) -> Result:
+    """DescribeKey's KeyMetadata for a key row (`ref`, when given, knows a multi-Region key's replicas)."""
     return {
         "aws_account_id": key.account_id,
         "key_id": key.key_id,
@@ -99,6 +125,7 @@ def key_metadata(key: KeyRow) -> Result:
         "mac_algorithms": specs.mac_algorithms(key.key_spec, key.key_usage),
         "key_agreement_algorithms": specs.key_agreement_algorithms(key.key_spec, key.key_usage),
         "multi_region": key.multi_region,
+        "multi_region_configuration": (ref or KeyRef(key, key_arn_of(key))).multi_region_configuration,
         "pending_deletion_window_in_days": key.pending_window_days,
         "current_key_material_id": key.current_material_id.hex() if key.current_material_id else None,
     }

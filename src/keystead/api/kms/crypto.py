@@ -40,11 +40,11 @@ async def encrypt_under(
     return await deps.key_pairs.rsa_encrypt(ref, algorithm, plaintext, context, operation)
 
 
-async def key_for_ciphertext(deps: KmsDeps, blob: bytes, named: KeyRef | None) -> KeyRef:
-    """The key that can open `blob`: the named asymmetric key, or the key a symmetric blob names."""
+async def key_for_ciphertext(deps: KmsDeps, blob: bytes, named: KeyRef | None, region: str) -> KeyRef:
+    """The key that can open `blob`: the named asymmetric key, or the key a symmetric blob names in `region`."""
     if named is not None and named.key.key_spec != specs.SYMMETRIC_DEFAULT:
         return named
-    return await deps.keys.key_for_blob(blob, named)
+    return await deps.keys.key_for_blob(blob, named, region)
 
 
 async def decrypt_with(
@@ -96,7 +96,7 @@ class SymmetricCrypto:
             # The model leaves it optional only for DryRun with IGNORE_CIPHERTEXT.
             raise ValidationError(_MISSING_BLOB)
         # A symmetric blob names its key: find it, authorize on it, then open the blob.
-        ref = await key_for_ciphertext(self._deps, blob, named)
+        ref = await key_for_ciphertext(self._deps, blob, named, ctx.region)
         await ctx.authorize("kms:Decrypt", key_resource(ref), condition_keys)
         plaintext, used = await decrypt_with(self._deps, ref, blob, context, algorithm, "Decrypt")
         finish_dry_run(params)

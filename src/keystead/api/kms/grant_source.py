@@ -69,7 +69,11 @@ class KmsGrantSource:
             candidates = self._held(ctx.principal, index, tokens, key_id)
         matched: list[MatchedStatement] = []
         delegated: bool | None = None  # computed at most once per request
+        region = resource.arn.split(":", 4)[3]
         for grant, via in candidates:
+            # A multi-Region key's replicas share its id but not its grants.
+            if grant.region != region:
+                continue
             if not self._permits(grant, operation, ctx, context, via):
                 continue
             if via == "account":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keystead import arn
 from keystead.api.context import RequestContext
 from keystead.api.handlers import Handler, Handlers
 from keystead.api.kms.common import (
@@ -49,6 +50,8 @@ class KeyManagement:
             "kms:BypassPolicyLockoutSafetyCheck":
                 "true" if params.get("bypass_policy_lockout_safety_check") else "false",
         }
+        if params.get("multi_region"):
+            request_context["kms:MultiRegionKeyType"] = "PRIMARY"
         if tags:
             request_context["aws:TagKeys"] = list(tags)
             request_context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
@@ -75,8 +78,6 @@ class KeyManagement:
         external = spec.origin == "EXTERNAL" and self._deps.lifecycle is not None
         if spec.origin != "AWS_KMS" and not external:
             raise UnsupportedOperationError(f"Origin {spec.origin} is not supported by this server yet.")
-        if spec.multi_region:
-            raise UnsupportedOperationError("Multi-Region keys are not supported by this server yet.")
 
         def create(tx: Any) -> Result:
             if external:
@@ -92,16 +93,17 @@ class KeyManagement:
     async def describe_key(self, ctx: RequestContext, params: Params) -> Result:
         ref = await resolve_key(self._deps, ctx, params["key_id"])
         await ctx.authorize("kms:DescribeKey", key_resource(ref))
-        return {"key_metadata": key_metadata(ref.key)}
+        return {"key_metadata": key_metadata(ref.key, ref)}
 
     async def list_keys(self, ctx: RequestContext, params: Params) -> Result:
         await ctx.authorize("kms:ListKeys")
         limit = params.get("limit") or DEFAULT_LIST_LIMIT
-        rows, marker = await run_blocking(
+        ids, marker = await run_blocking(
             self._deps.keys.list_keys, ctx.principal.account_id, ctx.region, limit=limit, marker=params.get("marker")
         )
         return {
-            "keys": [{"key_id": row.key_id, "key_arn": key_arn_of(row)} for row in rows],
+            "keys": [{"key_id": key_id, "key_arn": arn.key_arn(ctx.region, ctx.principal.account_id, key_id)}
+                     for key_id in ids],
             "next_marker": marker,
             "truncated": marker is not None,
         }

@@ -41,7 +41,7 @@ class ReEncryption:
             states.check_usable(destination.arn, destination.key.key_state)
             finish_dry_run(params)
         blob = params["ciphertext_blob"]
-        source = await key_for_ciphertext(self._deps, blob, named)
+        source = await key_for_ciphertext(self._deps, blob, named, ctx.region)
         await self._authorize(ctx, params, source, destination)
         source_context = params.get("source_encryption_context") or {}
         plaintext, source_algorithm = await decrypt_with(

@@ -1,0 +1,84 @@
+"""Multi-Region keys: replicas of a key in other Regions, and which Region is the primary.
+
+[KMS DG:multi-region-keys-overview] Related multi-Region keys share their key id, key material,
+key spec, usage, origin and rotation; each keeps its own policy, description, state, tags and
+aliases. Here the key row in `keys` holds the shared part (and the per-Region part of the Region
+where the key was created, its "home"); `key_replicas` holds the per-Region part of the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+
+from keystead import arn
+from keystead.storage import KeyReplicaRow, KeyRow, Tx
+
+PRIMARY = "PRIMARY"
+REPLICA = "REPLICA"
+
+
+def replica_view(home: KeyRow, replica: KeyReplicaRow) -> KeyRow:
+    """The key as it looks in the replica's Region: shared properties with per-Region ones on top."""
+    return dataclasses.replace(
+        home,
+        region=replica.region,
+        description=replica.description,
+        policy=replica.policy,
+        key_state=replica.key_state,
+        creation_date=replica.creation_date,
+        deletion_date=None,
+        pending_window_days=None,
+        row_version=replica.row_version,
+    )
+
+
+def replica_tags(replica: KeyReplicaRow) -> dict[str, str]:
+    tags: dict[str, str] = json.loads(replica.tags)
+    return tags
+
+
+def encode_tags(tags: Mapping[str, str]) -> str:
+    return json.dumps(dict(tags), sort_keys=True)
+
+
+def primary_region(home: KeyRow, replicas: Sequence[KeyReplicaRow]) -> str:
+    """The Region of the primary key: a replica promoted by UpdatePrimaryRegion, else the home Region."""
+    return next((r.region for r in replicas if r.is_primary), home.region)
+
+
+def key_type(region: str, home: KeyRow, replicas: Sequence[KeyReplicaRow]) -> str | None:
+    """kms:MultiRegionKeyType of the key in `region`; None for a single-Region key."""
+    if not home.multi_region:
+        return None
+    return PRIMARY if region == primary_region(home, replicas) else REPLICA
+
+
+def configuration(region: str, home: KeyRow, replicas: Sequence[KeyReplicaRow]) -> dict[str, object] | None:
+    """KeyMetadata.MultiRegionConfiguration of the key in `region` (snake_case); None if single-Region."""
+    kind = key_type(region, home, replicas)
+    if kind is None:
+        return None
+    primary = primary_region(home, replicas)
+
+    def entry(where: str) -> dict[str, str]:
+        return {"arn": arn.key_arn(where, home.account_id, home.key_id), "region": where}
+
+    others = sorted({home.region, *(r.region for r in replicas)} - {primary})
+    return {"multi_region_key_type": kind, "primary_key": entry(primary), "replica_keys": [entry(r) for r in others]}
+
+
+def promote(tx: Tx, home: KeyRow, replicas: Sequence[KeyReplicaRow], region: str) -> None:
+    """UpdatePrimaryRegion: make the key in `region` the primary (the old primary becomes a replica).
+
+    Raises:
+        ConflictError: a replica changed concurrently.
+    """
+    for replica in replicas:
+        wanted = replica.region == region
+        if replica.is_primary != wanted:
+            tx.update_key_replica(replica.key_id, replica.region, replica.row_version, is_primary=wanted)
+    # The key row's own Region is the primary whenever no replica is flagged; bump its version so
+    # that a concurrent UpdatePrimaryRegion through the key row conflicts instead of interleaving.
+    tx.update_key(home.key_id, home.row_version)
