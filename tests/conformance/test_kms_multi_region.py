@@ -251,10 +251,10 @@ def test_changes_a_replica_cannot_take_yet_are_refused_rather_than_applied_to_th
     primary, _ = replicated(two_regions, global_owner)
     away = two_regions.client("kms", global_owner, region=AWAY)
     with pytest.raises(ClientError) as exc:
-        away.disable_key(KeyId=primary["KeyId"])
+        away.enable_key_rotation(KeyId=primary["KeyId"])
     assert exc.value.response["Error"]["Code"] == "UnsupportedOperationException"
     home = two_regions.client("kms", global_owner, region=HOME)
-    assert home.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert home.get_key_rotation_status(KeyId=primary["KeyId"])["KeyRotationEnabled"] is False
     with pytest.raises(ClientError) as exc:
         home.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=7)
     assert exc.value.response["Error"]["Code"] == "UnsupportedOperationException"
@@ -270,4 +270,116 @@ def test_a_grant_on_the_primary_does_not_reach_its_replica(two_regions: Server, 
     replica_arn = primary["Arn"].replace(HOME, AWAY)
     with pytest.raises(ClientError) as exc:
         two_regions.client("kms", user, region=AWAY).encrypt(KeyId=replica_arn, Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_disabling_a_replica_stops_its_cryptography_only_and_disabling_the_primary_leaves_the_replica_enabled(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    key_id = primary["KeyId"]
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    away.disable_key(KeyId=key_id)
+    away_meta = away.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert (away_meta["KeyState"], away_meta["Enabled"]) == ("Disabled", False)
+    assert home.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    with pytest.raises(ClientError) as exc:
+        away.encrypt(KeyId=key_id, Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "DisabledException"
+    assert exc.value.response["Error"]["Message"] == f"{primary['Arn'].replace(HOME, AWAY)} is disabled."
+    blob = home.encrypt(KeyId=key_id, Plaintext=b"still works")["CiphertextBlob"]
+    with pytest.raises(ClientError) as exc:
+        away.decrypt(CiphertextBlob=blob)
+    assert exc.value.response["Error"]["Code"] == "DisabledException"
+    away.enable_key(KeyId=key_id)
+    assert away.decrypt(CiphertextBlob=blob)["Plaintext"] == b"still works"
+    home.disable_key(KeyId=key_id)
+    assert away.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert away.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    with pytest.raises(ClientError) as exc:
+        home.encrypt(KeyId=key_id, Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "DisabledException"
+
+
+def test_description_and_policy_changes_stay_in_the_region_where_they_are_made(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner, Description="eu copy")
+    key_id = primary["KeyId"]
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    away.update_key_description(KeyId=key_id, Description="eu edited")
+    home.update_key_description(KeyId=key_id, Description="us edited")
+    assert away.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "eu edited"
+    assert home.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "us edited"
+    root = f"arn:aws:iam::{global_owner.account_id}:root"
+    away_policy = policy({"Sid": "away", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*",
+                          "Resource": "*"})
+    home_policy = policy({"Sid": "home", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*",
+                          "Resource": "*"})
+    away.put_key_policy(KeyId=key_id, PolicyName="default", Policy=away_policy)
+    home.put_key_policy(KeyId=key_id, PolicyName="default", Policy=home_policy)
+    assert away.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"] == away_policy
+    assert home.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"] == home_policy
+
+
+def test_a_replica_policy_set_with_put_key_policy_is_what_authorizes_requests_to_the_replica(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    root = f"arn:aws:iam::{global_owner.account_id}:root"
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    away.put_key_policy(KeyId=primary["KeyId"], Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": root}, "Action": "kms:Encrypt", "Resource": "*"},
+    ))
+    with pytest.raises(ClientError) as exc:
+        away.encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert two_regions.client("kms", global_owner, region=HOME).encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+
+
+def test_tags_on_a_replica_are_its_own_and_tags_on_the_primary_do_not_reach_it(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner, Tags=[{"TagKey": "team", "TagValue": "eu"}])
+    key_id = primary["KeyId"]
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    away.tag_resource(KeyId=key_id, Tags=[{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "b", "TagValue": "1"}])
+    away.untag_resource(KeyId=key_id, TagKeys=["team", "absent"])
+    home.tag_resource(KeyId=key_id, Tags=[{"TagKey": "owner", "TagValue": "us"}])
+    first = away.list_resource_tags(KeyId=key_id, Limit=1)
+    assert (first["Tags"], first["Truncated"]) == ([{"TagKey": "b", "TagValue": "1"}], True)
+    rest = away.list_resource_tags(KeyId=key_id, Marker=first["NextMarker"])
+    assert (rest["Tags"], rest["Truncated"]) == ([{"TagKey": "env", "TagValue": "prod"}], False)
+    assert home.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "owner", "TagValue": "us"}]
+    with pytest.raises(ClientError) as exc:
+        away.tag_resource(KeyId=key_id, Tags=[{"TagKey": f"k{i}", "TagValue": "v"} for i in range(49)])
+    assert exc.value.response["Error"]["Code"] == "TagException"
+    assert len(away.list_resource_tags(KeyId=key_id)["Tags"]) == 2
+    with pytest.raises(ClientError) as exc:
+        away.tag_resource(KeyId=key_id, Tags=[{"TagKey": "aws:reserved", "TagValue": "v"}])
+    assert exc.value.response["Error"]["Code"] == "TagException"
+
+
+def test_a_replica_tag_is_an_abac_input_for_requests_to_the_replica(two_regions: Server, global_owner: Account) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    name, user = user_with_key(two_regions, global_owner)
+    two_regions.client("iam", global_owner).put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/access": "open"}}},
+    ))
+    replica_arn = primary["Arn"].replace(HOME, AWAY)
+    user_away = two_regions.client("kms", user, region=AWAY)
+    with pytest.raises(ClientError) as exc:
+        user_away.encrypt(KeyId=replica_arn, Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    two_regions.client("kms", global_owner, region=AWAY).tag_resource(
+        KeyId=primary["KeyId"], Tags=[{"TagKey": "access", "TagValue": "open"}]
+    )
+    assert user_away.encrypt(KeyId=replica_arn, Plaintext=b"x")["CiphertextBlob"]
+    with pytest.raises(ClientError) as exc:
+        two_regions.client("kms", user, region=HOME).encrypt(KeyId=primary["Arn"], Plaintext=b"x")
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from keystead.clock import Clock
 from keystead.errors import InvalidMarkerError, KMSInvalidStateError, NotFoundError, TagError, ValidationError
-from keystead.keystore import states
+from keystead.keystore import multi_region, states
 from keystead.keystore.keys import KeyService, key_arn_of
 from keystead.storage import Database, KeyRow, Tx
 
@@ -138,8 +138,10 @@ class KeyLifecycle:
         tx.delete_key_tags(key_id, wanted)
         self._touch(tx, key)
 
-    def list_tags(self, key_id: str, *, limit: int | None, marker: str | None) -> TagPage:
+    def list_tags(self, key_id: str, *, limit: int | None, marker: str | None, region: str | None = None) -> TagPage:
         """One page of a key's tags by tag key (blocking; call through run_blocking).
+
+        `region` names a multi-Region key's replica, whose tags are its own.
 
         Raises:
             InvalidMarkerError: a marker this service did not issue.
@@ -147,7 +149,8 @@ class KeyLifecycle:
         size = limit or DEFAULT_TAG_LIST_LIMIT
         after = _decode_marker(marker)
         with self._db.reader() as tx:
-            tags = [(k, v) for k, v in tx.list_key_tags(key_id).items() if after is None or k > after]
+            found = tx.list_key_tags(key_id) if region is None else _replica_tags(tx, key_id, region)
+        tags = [(k, v) for k, v in found.items() if after is None or k > after]
         if len(tags) > size:
             return TagPage(tags[:size], _encode_marker(tags[size - 1][0]))
         return TagPage(tags, None)
@@ -166,6 +169,11 @@ class KeyLifecycle:
         # Tags live in their own table; bumping row_version makes two concurrent tag changes
         # conflict (one retries) instead of one silently passing the 50-tag quota check.
         self._update(tx, key)
+
+
+def _replica_tags(tx: Tx, key_id: str, region: str) -> dict[str, str]:
+    replica = next((r for r in tx.list_key_replicas(key_id) if r.region == region), None)
+    return {} if replica is None else dict(sorted(multi_region.replica_tags(replica).items()))
 
 
 def _has_imported_material(tx: Tx, key: KeyRow) -> bool:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from keystead import arn
+from keystead.errors import KMSInvalidStateError, NotFoundError, TagError
+from keystead.keystore import states
 from keystead.storage import KeyReplicaRow, KeyRow, Tx
 
 PRIMARY = "PRIMARY"
@@ -82,3 +85,84 @@ def promote(tx: Tx, home: KeyRow, replicas: Sequence[KeyReplicaRow], region: str
     # The key row's own Region is the primary whenever no replica is flagged; bump its version so
     # that a concurrent UpdatePrimaryRegion through the key row conflicts instead of interleaving.
     tx.update_key(home.key_id, home.row_version)
+
+
+# --- per-Region changes to a replica ----------------------------------------------------------
+# [KMS DG:multi-region-keys-overview] a replica's state, policy, description and tags are its own:
+# these change its `key_replicas` row only, never the key row its shared properties come from.
+
+
+def current_replica(tx: Tx, home: KeyRow, region: str) -> KeyReplicaRow:
+    """The replica of `home` in `region`, read in the caller's transaction (not from a cache).
+
+    Raises:
+        NotFoundError: the key or that replica was deleted meanwhile.
+    """
+    found = next((r for r in tx.list_key_replicas(home.key_id) if r.region == region), None)
+    if found is None:
+        raise NotFoundError(f"Key '{arn.key_arn(region, home.account_id, home.key_id)}' does not exist")
+    return found
+
+
+def replica_arn(replica: KeyReplicaRow) -> str:
+    return arn.key_arn(replica.region, replica.account_id, replica.key_id)
+
+
+def set_replica_enabled(tx: Tx, home: KeyRow, region: str, enabled: bool) -> None:
+    """EnableKey / DisableKey on a replica.
+
+    Raises:
+        KMSInvalidStateError: the replica is pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    states.check_can_change_enablement(replica_arn(replica), replica.key_state)
+    new_state = states.ENABLED if enabled else states.DISABLED
+    tx.update_key_replica(replica.key_id, region, replica.row_version, key_state=new_state)
+
+
+def change_replica(tx: Tx, home: KeyRow, region: str, *, management: bool, **changes: Any) -> None:
+    """Set a replica's policy or description; `management` changes stop at PendingDeletion.
+
+    Raises:
+        KMSInvalidStateError: a management change on a replica pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    if management:
+        _check_not_pending_deletion(replica)
+    tx.update_key_replica(replica.key_id, region, replica.row_version, **changes)
+
+
+def tag_replica(tx: Tx, home: KeyRow, region: str, tags: Mapping[str, str], max_tags: int) -> None:
+    """TagResource on a replica: add or overwrite its tags.
+
+    Raises:
+        TagError: more than `max_tags` tags afterwards.
+        KMSInvalidStateError: the replica is pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    _check_not_pending_deletion(replica)
+    merged = {**replica_tags(replica), **tags}
+    if len(merged) > max_tags:
+        raise TagError(f"A KMS key can have at most {max_tags} tags.")
+    tx.update_key_replica(replica.key_id, region, replica.row_version, tags=encode_tags(merged))
+
+
+def untag_replica(tx: Tx, home: KeyRow, region: str, tag_keys: Sequence[str]) -> None:
+    """UntagResource on a replica (absent keys are ignored).
+
+    Raises:
+        KMSInvalidStateError: the replica is pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    _check_not_pending_deletion(replica)
+    kept = {k: v for k, v in replica_tags(replica).items() if k not in set(tag_keys)}
+    tx.update_key_replica(replica.key_id, region, replica.row_version, tags=encode_tags(kept))
+
+
+def _check_not_pending_deletion(replica: KeyReplicaRow) -> None:
+    if replica.key_state == states.PENDING_DELETION:
+        raise KMSInvalidStateError(f"{replica_arn(replica)} is pending deletion.")

@@ -22,9 +22,12 @@ from keystead.storage import KeyRow
 
 KEY_RESOURCE_TYPE = "AWS::KMS::Key"
 DEFAULT_LIST_LIMIT = 100
-# What a multi-Region replica supports here: reads, cryptography, and UpdatePrimaryRegion.
+# What a multi-Region replica supports here: reads, cryptography, UpdatePrimaryRegion, and the
+# changes to its per-Region properties (state, policy, description, tags).
 _REPLICA_OPERATIONS = frozenset({
     "DescribeKey", "GetKeyPolicy", "ListKeyPolicies", "GetPublicKey", "UpdatePrimaryRegion",
+    "EnableKey", "DisableKey", "PutKeyPolicy", "UpdateKeyDescription",
+    "TagResource", "UntagResource", "ListResourceTags",
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GenerateMac",
     "VerifyMac", "DeriveSharedSecret",

@@ -19,7 +19,7 @@ from keystead.api.kms.common import (
 )
 from keystead.blocking import run_blocking
 from keystead.errors import UnsupportedOperationError
-from keystead.keystore import specs
+from keystead.keystore import multi_region, specs
 from keystead.keystore.keys import KeyRef, NewKeySpec, key_arn_of
 from keystead.keystore.policies import DEFAULT_POLICY_NAME
 
@@ -119,7 +119,10 @@ class KeyManagement:
         await ctx.authorize("kms:EnableKey" if enabled else "kms:DisableKey", key_resource(ref))
 
         def change(tx: Any) -> Result:
-            self._deps.keys.set_enabled(tx, ref.key.key_id, enabled)
+            if ref.home is not None:  # a replica: its own state, the other Regions keep theirs
+                multi_region.set_replica_enabled(tx, ref.home, ref.key.region, enabled)
+            else:
+                self._deps.keys.set_enabled(tx, ref.key.key_id, enabled)
             return {}
 
         try:
@@ -145,7 +148,10 @@ class KeyManagement:
         await self._deps.validate_key_policy(ctx, policy, resource, bypass)
 
         def change(tx: Any) -> Result:
-            self._deps.keys.put_policy(tx, ref.key.key_id, policy)
+            if ref.home is not None:  # a replica: its own policy
+                multi_region.change_replica(tx, ref.home, ref.key.region, management=False, policy=policy)
+            else:
+                self._deps.keys.put_policy(tx, ref.key.key_id, policy)
             return {}
 
         try:

@@ -7,6 +7,7 @@ from typing import Any
 from keystead.api.context import RequestContext
 from keystead.api.handlers import Handler, Handlers
 from keystead.api.kms.common import KmsDeps, Params, Result, key_resource, resolve_key
+from keystead.keystore import multi_region
 from keystead.keystore.keys import key_arn_of
 from keystead.keystore.lifecycle import check_pending_window
 from keystead.keystore.lifecycle_services import LifecycleServices
@@ -32,7 +33,10 @@ class KeyLifecycleOperations:
         description = params["description"]
 
         def change(tx: Any) -> Result:
-            self._lifecycle.update_description(tx, ref.key.key_id, description)
+            if ref.home is not None:  # a replica: its own description
+                multi_region.change_replica(tx, ref.home, ref.key.region, management=True, description=description)
+            else:
+                self._lifecycle.update_description(tx, ref.key.key_id, description)
             return {}
 
         return await self._mutate(ctx, ref.key.key_id, change)

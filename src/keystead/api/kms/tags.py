@@ -11,7 +11,8 @@ from keystead.api.handlers import Handler, Handlers
 from keystead.api.context import RequestContext
 from keystead.api.kms.common import KmsDeps, Params, Result, key_resource, resolve_key
 from keystead.blocking import run_blocking
-from keystead.keystore.lifecycle import check_new_tags
+from keystead.keystore import multi_region
+from keystead.keystore.lifecycle import MAX_TAGS_PER_KEY, check_new_tags
 from keystead.keystore.lifecycle_services import LifecycleServices
 
 
@@ -36,7 +37,10 @@ class TagManagement:
         await ctx.authorize("kms:TagResource", key_resource(ref), request)
 
         def change(tx: Any) -> Result:
-            self._lifecycle.tag(tx, ref.key.key_id, tags)
+            if ref.home is not None:  # a replica: its own tags
+                multi_region.tag_replica(tx, ref.home, ref.key.region, tags, MAX_TAGS_PER_KEY)
+            else:
+                self._lifecycle.tag(tx, ref.key.key_id, tags)
             return {}
 
         try:
@@ -50,7 +54,10 @@ class TagManagement:
         await ctx.authorize("kms:UntagResource", key_resource(ref), {"aws:TagKeys": tag_keys})
 
         def change(tx: Any) -> Result:
-            self._lifecycle.untag(tx, ref.key.key_id, tag_keys)
+            if ref.home is not None:  # a replica: its own tags
+                multi_region.untag_replica(tx, ref.home, ref.key.region, tag_keys)
+            else:
+                self._lifecycle.untag(tx, ref.key.key_id, tag_keys)
             return {}
 
         try:
@@ -62,7 +69,8 @@ class TagManagement:
         ref = await resolve_key(self._deps, ctx, params["key_id"], allow_alias=False)
         await ctx.authorize("kms:ListResourceTags", key_resource(ref))
         page = await run_blocking(
-            self._lifecycle.list_tags, ref.key.key_id, limit=params.get("limit"), marker=params.get("marker")
+            self._lifecycle.list_tags, ref.key.key_id, limit=params.get("limit"), marker=params.get("marker"),
+            region=None if ref.home is None else ref.key.region,
         )
         return {
             "tags": [{"tag_key": k, "tag_value": v} for k, v in page.tags],
