@@ -383,3 +383,62 @@ def test_a_replica_tag_is_an_abac_input_for_requests_to_the_replica(two_regions:
     with pytest.raises(ClientError) as exc:
         two_regions.client("kms", user, region=HOME).encrypt(KeyId=primary["Arn"], Plaintext=b"x")
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+MRK_ROLE = "AWSServiceRoleForKeyManagementServiceMultiRegionKeys"
+MRK_ROLE_POLICY = (
+    "arn:aws:iam::aws:policy/aws-service-role/AWSKeyManagementServiceMultiRegionKeysServiceRolePolicy"
+)
+
+
+def test_the_first_replica_in_an_account_creates_the_multi_region_service_linked_role(two_regions: Server) -> None:
+    account = two_regions.create_account("slr-first")
+    iam = two_regions.client("iam", account)
+    with pytest.raises(ClientError) as exc:
+        iam.get_role(RoleName=MRK_ROLE)
+    assert exc.value.response["Error"]["Code"] == "NoSuchEntity"
+    replicated(two_regions, account)
+    role = iam.get_role(RoleName=MRK_ROLE)["Role"]
+    assert role["Path"] == "/aws-service-role/mrk.kms.amazonaws.com/"
+    assert role["Arn"] == f"arn:aws:iam::{account.account_id}:role/aws-service-role/mrk.kms.amazonaws.com/{MRK_ROLE}"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "mrk.kms.amazonaws.com"}
+    attached = iam.list_attached_role_policies(RoleName=MRK_ROLE)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [MRK_ROLE_POLICY]
+    replicated(two_regions, account)  # a second replica reuses the role
+    assert iam.get_role(RoleName=MRK_ROLE)["Role"]["RoleId"] == role["RoleId"]
+    # The role is in use while the account has multi-Region keys.
+    task = iam.delete_service_linked_role(RoleName=MRK_ROLE)["DeletionTaskId"]
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "FAILED"
+
+
+def test_replicate_key_needs_iam_create_service_linked_role_only_while_the_role_is_missing(
+    two_regions: Server,
+) -> None:
+    account = two_regions.create_account("slr-perm")
+    name, user = user_with_key(two_regions, account)
+    iam = two_regions.client("iam", account)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["kms:*"], "Resource": "*"},
+    ))
+    kms = two_regions.client("kms", user, region=HOME)
+    key = kms.create_key(MultiRegion=True)["KeyMetadata"]
+    with pytest.raises(ClientError) as exc:
+        kms.replicate_key(KeyId=key["Arn"], ReplicaRegion=AWAY)
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "iam:CreateServiceLinkedRole" in exc.value.response["Error"]["Message"]
+    # Nothing was written: no replica and no role.
+    assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["MultiRegionConfiguration"]["ReplicaKeys"] == []
+    with pytest.raises(ClientError):
+        iam.get_role(RoleName=MRK_ROLE)
+    # The permission is conditioned on the service name, as AWS documents it.
+    iam.put_user_policy(UserName=name, PolicyName="slr", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": "mrk.kms.amazonaws.com"}}},
+    ))
+    kms.replicate_key(KeyId=key["Arn"], ReplicaRegion=AWAY)
+    assert iam.get_role(RoleName=MRK_ROLE)["Role"]["Path"] == "/aws-service-role/mrk.kms.amazonaws.com/"
+    # Once the role exists, replicating needs no IAM permission.
+    iam.delete_user_policy(UserName=name, PolicyName="slr")
+    other = kms.create_key(MultiRegion=True)["KeyMetadata"]
+    replica = kms.replicate_key(KeyId=other["Arn"], ReplicaRegion=AWAY)["ReplicaKeyMetadata"]
+    assert replica["Arn"] == other["Arn"].replace(HOME, AWAY)

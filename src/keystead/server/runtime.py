@@ -135,7 +135,7 @@ def build_pipeline(runtime: Runtime, on_background: Callable[[BackgroundTasks], 
         handlers={
             "kms": kms_handlers(KmsDeps(
                 keys, authorizer.validate_key_policy, asymmetric=AsymmetricKeys(keys, runtime.db, runtime.keyring),
-                grants=grants, lifecycle=lifecycle, regions=settings.regions,
+                grants=grants, lifecycle=lifecycle, regions=settings.regions, iam_changed=identities.invalidate,
             )),
             "sts": sts_handlers(StsDeps(
                 runtime.db, sessions, MfaCodes(runtime.db, runtime.keyring, runtime.clock), messages=messages

@@ -15,12 +15,17 @@ from keystead.api.context import RequestContext
 from keystead.api.handlers import Handler, Handlers
 from keystead.api.iam.common import ROLE, IamDeps, Params, Result, authorized_entity, change, read, role_view
 from keystead.errors import InvalidInputError, NoSuchEntityError
-from keystead.identity import ids
-from keystead.identity.iam.service_linked import ServiceLinkedRoleSpec, new_deletion_task_id, spec_for, spec_of_path
+from keystead.identity.iam.service_linked import (
+    ServiceLinkedRoleSpec,
+    install_role,
+    new_deletion_task_id,
+    new_role_row,
+    spec_for,
+    spec_of_path,
+)
 from keystead.storage import Tx
 from keystead.storage.rows import IamRoleRow, SlrDeletionTaskRow
 
-MAX_SESSION = 3600
 _TASK_ID = r"task/aws-service-role/"
 
 
@@ -55,19 +60,13 @@ class ServiceLinkedRoles:
         spec = spec_for(service, params.get("custom_suffix"))
         resource = ROLE.resource_at(account, spec.path, spec.role_name)
         await ctx.authorize("iam:CreateServiceLinkedRole", resource, {"iam:AWSServiceName": service})
-        row = IamRoleRow(
-            role_id=ids.new_unique_id(ids.ROLE_ID_PREFIX), account_id=account, role_name=spec.role_name,
-            name_lower=spec.role_name.lower(), path=spec.path, created_at=self._deps.clock.now(),
-            assume_role_policy=spec.trust_policy, description=params.get("description") or spec.description,
-            max_session_duration=MAX_SESSION, permissions_boundary=None,
-        )
+        row = new_role_row(spec, account, self._deps.clock.now(), params.get("description"))
 
         def create(tx: Tx) -> Result:
-            if not tx.insert_iam_entity(row):
+            if not install_role(tx, spec, row):
                 raise InvalidInputError(
                     f"Service role name {spec.role_name} has been taken in this account, please try a different suffix."
                 )
-            tx.attach_policy(account, row.role_id, spec.policy_arn)
             return {"role": role_view(row)}
 
         return await change(self._deps, ctx, create)

@@ -52,6 +52,9 @@ class KmsDeps:
     grants: GrantService | None = None
     # The Regions this server serves: where ReplicateKey may place a replica.
     regions: tuple[str, ...] = ("us-east-1",)
+    # Told the account id after a KMS request changed IAM there (ReplicateKey creating KMS's
+    # service-linked role), so that cached identity policies of the account are dropped.
+    iam_changed: Callable[[str], None] | None = None
 
     @property
     def key_pairs(self) -> AsymmetricKeys:

@@ -3,19 +3,40 @@
 [KMS API:ReplicateKey] needs kms:ReplicateKey on the primary (key policy) and kms:CreateKey (and
 kms:TagResource for tags) in IAM for the replica Region. [KMS API:UpdatePrimaryRegion] needs
 kms:UpdatePrimaryRegion on the current primary and on the replica being promoted.
+[KMS DG:multi-region-auth-slr] The first replica in an account creates KMS's service-linked role
+AWSServiceRoleForKeyManagementServiceMultiRegionKeys, which needs iam:CreateServiceLinkedRole
+(iam:AWSServiceName = mrk.kms.amazonaws.com); the role is written in the replica's transaction.
 """
 
 from __future__ import annotations
 
 from keystead.api.context import RequestContext
 from keystead.api.handlers import Handler, Handlers
+from keystead.api.iam.common import ROLE
 from keystead.api.kms.common import KmsDeps, Params, Result, key_metadata, key_resource, resolve_key
-from keystead.errors import AlreadyExistsError, NotFoundError, TagError, UnsupportedOperationError, ValidationError
+from keystead.blocking import run_blocking
+from keystead.errors import AlreadyExistsError, ConflictError, NotFoundError, TagError, UnsupportedOperationError, ValidationError
+from keystead.identity.iam import service_linked
 from keystead.keystore import multi_region, states
 from keystead.keystore.keys import KeyRef, key_arn_of
 from keystead.keystore.lifecycle import MAX_TAGS_PER_KEY, check_new_tags
 from keystead.keystore.policies import default_key_policy
 from keystead.storage import KeyReplicaRow, Tx
+from keystead.storage.rows import IamRoleRow
+
+
+def _ensure_role(tx: Tx, role: IamRoleRow | None, account_id: str) -> None:
+    """Create the multi-Region service-linked role decided on before the transaction.
+
+    Raises:
+        ConflictError: the role was deleted after the caller was found not to need it (so
+            iam:CreateServiceLinkedRole was never checked); a retry checks it.
+    """
+    spec = service_linked.SERVICE_LINKED_ROLES[service_linked.MULTI_REGION_KEYS_SERVICE]
+    if role is not None:
+        service_linked.install_role(tx, spec, role)  # False: created concurrently, which is as good
+    elif not service_linked.role_exists(tx, spec, account_id):
+        raise ConflictError("The multi-Region service-linked role changed concurrently; retry the request.")
 
 
 class MultiRegionKeys:
@@ -52,6 +73,7 @@ class MultiRegionKeys:
         policy = params.get("policy")
         if policy is not None:
             await self._deps.validate_key_policy(ctx, policy, None, bypass)
+        role = await self._service_linked_role(ctx)
         replica = KeyReplicaRow(
             key_id=ref.key.key_id, region=region, account_id=ref.key.account_id,
             description=params.get("description") or "", policy=policy or default_key_policy(ref.key.account_id),
@@ -65,12 +87,15 @@ class MultiRegionKeys:
             if not tx.insert_key_replica(replica):
                 raise AlreadyExistsError(f"Replica key {key_arn_of(ref.key).replace(ref.key.region, region, 1)} "
                                          "already exists.")
+            _ensure_role(tx, role, ref.key.account_id)
             return {}
 
         try:
             await ctx.mutate(create)
         finally:
             self._deps.keys.forget(ref.key.key_id)
+            if role is not None and self._deps.iam_changed is not None:
+                self._deps.iam_changed(ref.key.account_id)
         created = await self._deps.keys.ref(ref.key.key_id, region=region)
         if created is None:  # deleted between the write and this read: report what was written
             raise NotFoundError(f"Key '{ref.arn}' does not exist")
@@ -80,6 +105,28 @@ class MultiRegionKeys:
             "replica_policy": replica.policy,
             "replica_tags": [{"tag_key": k, "tag_value": v} for k, v in tags.items()],
         }
+
+    async def _service_linked_role(self, ctx: RequestContext) -> IamRoleRow | None:
+        """The multi-Region service-linked role to create with the replica, or None if the account
+        has it; creating it needs iam:CreateServiceLinkedRole.
+
+        Raises:
+            AccessDeniedError: the role is missing and the caller may not create it.
+        """
+        spec = service_linked.SERVICE_LINKED_ROLES[service_linked.MULTI_REGION_KEYS_SERVICE]
+        account = ctx.principal.account_id
+
+        def exists() -> bool:
+            with ctx.db.reader() as tx:
+                return service_linked.role_exists(tx, spec, account)
+
+        if await run_blocking(exists):
+            return None
+        await ctx.authorize(
+            "iam:CreateServiceLinkedRole", ROLE.resource_at(account, spec.path, spec.role_name),
+            {"iam:AWSServiceName": spec.service},
+        )
+        return service_linked.new_role_row(spec, account, self._deps.keys.now())
 
     def _check_replicable(self, ref: KeyRef, region: str) -> None:
         if ref.multi_region_key_type is None:

@@ -13,10 +13,16 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from keystead.errors import InvalidInputError
+from keystead.identity import ids
+from keystead.storage import Tx
+from keystead.storage.rows import IamRoleRow
 
 SERVICE_ROLE_PATH_PREFIX = "/aws-service-role/"
+MAX_SESSION = 3600
+MULTI_REGION_KEYS_SERVICE = "mrk.kms.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +90,31 @@ def is_service_linked(path: str) -> bool:
 def new_deletion_task_id(spec: ServiceLinkedRoleSpec) -> str:
     """AWS's form: task/aws-service-role/<service principal>/<role name>/<uuid>."""
     return f"task{spec.path}{spec.role_name}/{uuid.uuid4()}"
+
+
+def new_role_row(spec: ServiceLinkedRoleSpec, account_id: str, now: datetime, description: str | None = None) -> IamRoleRow:
+    """A fresh row for the service-linked role of `spec` in an account (not yet stored)."""
+    return IamRoleRow(
+        role_id=ids.new_unique_id(ids.ROLE_ID_PREFIX), account_id=account_id, role_name=spec.role_name,
+        name_lower=spec.role_name.lower(), path=spec.path, created_at=now,
+        assume_role_policy=spec.trust_policy, description=description or spec.description,
+        max_session_duration=MAX_SESSION, permissions_boundary=None,
+    )
+
+
+def install_role(tx: Tx, spec: ServiceLinkedRoleSpec, row: IamRoleRow) -> bool:
+    """Store a service-linked role with its managed policy attached; False (nothing written) when
+    a role of that name already exists in the account.
+
+    Raises:
+        ReadOnlyTransactionError: called in a reader.
+    """
+    if not tx.insert_iam_entity(row):
+        return False
+    tx.attach_policy(row.account_id, row.role_id, spec.policy_arn)
+    return True
+
+
+def role_exists(tx: Tx, spec: ServiceLinkedRoleSpec, account_id: str) -> bool:
+    """Whether the account already has the service-linked role of `spec`."""
+    return tx.get_iam_entity(IamRoleRow, account_id, spec.role_name) is not None
