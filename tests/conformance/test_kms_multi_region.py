@@ -255,9 +255,6 @@ def test_changes_a_replica_cannot_take_yet_are_refused_rather_than_applied_to_th
     assert exc.value.response["Error"]["Code"] == "UnsupportedOperationException"
     home = two_regions.client("kms", global_owner, region=HOME)
     assert home.get_key_rotation_status(KeyId=primary["KeyId"])["KeyRotationEnabled"] is False
-    with pytest.raises(ClientError) as exc:
-        home.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=7)
-    assert exc.value.response["Error"]["Code"] == "UnsupportedOperationException"
 
 
 def test_a_grant_on_the_primary_does_not_reach_its_replica(two_regions: Server, global_owner: Account) -> None:
@@ -442,3 +439,93 @@ def test_replicate_key_needs_iam_create_service_linked_role_only_while_the_role_
     other = kms.create_key(MultiRegion=True)["KeyMetadata"]
     replica = kms.replicate_key(KeyId=other["Arn"], ReplicaRegion=AWAY)["ReplicaKeyMetadata"]
     assert replica["Arn"] == other["Arn"].replace(HOME, AWAY)
+
+
+# --- deleting multi-Region keys ([KMS DG:multi-region-keys-delete]) -------------------------
+
+
+def test_a_replica_is_scheduled_for_deletion_on_its_own_and_the_deletion_can_be_cancelled(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    scheduled = away.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=7)
+    replica_arn = primary["Arn"].replace(HOME, AWAY)
+    assert scheduled["KeyId"] == replica_arn
+    assert scheduled["KeyState"] == "PendingDeletion"
+    assert scheduled["PendingWindowInDays"] == 7
+    described = away.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]
+    assert described["KeyState"] == "PendingDeletion"
+    assert described["DeletionDate"] == scheduled["DeletionDate"]
+    with pytest.raises(ClientError) as exc:
+        away.encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "KMSInvalidStateException"
+    assert exc.value.response["Error"]["Message"] == f"{replica_arn} is pending deletion."
+    # The primary is untouched and keeps working.
+    assert home.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    home.encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+    assert away.cancel_key_deletion(KeyId=primary["KeyId"])["KeyId"] == replica_arn
+    after = away.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]
+    assert after["KeyState"] == "Disabled"
+    assert "DeletionDate" not in after
+
+
+def test_replica_deletion_refuses_bad_windows_a_second_schedule_and_cancelling_an_unscheduled_replica(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    with pytest.raises(ClientError) as exc:
+        away.cancel_key_deletion(KeyId=primary["KeyId"])
+    assert exc.value.response["Error"]["Code"] == "KMSInvalidStateException"
+    with pytest.raises(ClientError) as exc:
+        away.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=6)
+    assert exc.value.response["Error"]["Code"] == "ValidationException"
+    away.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=30)
+    with pytest.raises(ClientError) as exc:
+        away.schedule_key_deletion(KeyId=primary["KeyId"])
+    assert exc.value.response["Error"]["Code"] == "KMSInvalidStateException"
+
+
+def test_a_primary_with_replicas_waits_in_pending_replica_deletion_and_refuses_cryptography_and_replication(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    scheduled = home.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=10)
+    assert scheduled["KeyState"] == "PendingReplicaDeletion"
+    assert scheduled["PendingWindowInDays"] == 10
+    assert "DeletionDate" not in scheduled
+    described = home.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]
+    assert described["KeyState"] == "PendingReplicaDeletion"
+    assert described["PendingDeletionWindowInDays"] == 10
+    assert "DeletionDate" not in described
+    with pytest.raises(ClientError) as exc:
+        home.encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+    assert exc.value.response["Error"]["Code"] == "KMSInvalidStateException"
+    assert exc.value.response["Error"]["Message"] == f"{primary['Arn']} is pending replica deletion."
+    with pytest.raises(ClientError) as exc:
+        home.schedule_key_deletion(KeyId=primary["KeyId"])
+    assert exc.value.response["Error"]["Code"] == "KMSInvalidStateException"
+    # The replica is a key of its own: still usable, and deletable on its own.
+    away.encrypt(KeyId=primary["KeyId"], Plaintext=b"x")
+    replica_scheduled = away.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=7)
+    assert replica_scheduled["KeyState"] == "PendingDeletion"
+    home.cancel_key_deletion(KeyId=primary["KeyId"])
+    assert home.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def test_deleting_a_key_whose_primary_region_moved_is_refused_rather_than_cascading_to_other_regions(
+    two_regions: Server, global_owner: Account
+) -> None:
+    primary, _ = replicated(two_regions, global_owner)
+    home = two_regions.client("kms", global_owner, region=HOME)
+    away = two_regions.client("kms", global_owner, region=AWAY)
+    home.update_primary_region(KeyId=primary["KeyId"], PrimaryRegion=AWAY)
+    for client in (home, away):
+        with pytest.raises(ClientError) as exc:
+            client.schedule_key_deletion(KeyId=primary["KeyId"], PendingWindowInDays=7)
+        assert exc.value.response["Error"]["Code"] == "UnsupportedOperationException"
+    assert away.describe_key(KeyId=primary["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"

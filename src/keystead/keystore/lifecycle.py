@@ -76,11 +76,22 @@ class KeyLifecycle:
     def schedule_deletion(self, tx: Tx, key_id: str, window_days: int) -> KeyRow:
         """Make a key PendingDeletion; the background sweep deletes it after `window_days`.
 
+        A multi-Region primary that still has replicas becomes PendingReplicaDeletion instead.
+
         Raises:
-            KMSInvalidStateError: the key is already pending deletion.
+            KMSInvalidStateError: the key is already pending (replica) deletion.
         """
         key = self._current(tx, key_id)
         check_not_pending_deletion(key)
+        if key.key_state == states.PENDING_REPLICA_DELETION:
+            raise KMSInvalidStateError(f"{key_arn_of(key)} is pending replica deletion.")
+        if key.multi_region and tx.list_key_replicas(key_id):
+            # [KMS DG:multi-region-keys-delete] a primary's waiting period starts only once its
+            # last replica is deleted (the deletion sweep then makes it PendingDeletion).
+            return self._update(
+                tx, key, key_state=states.PENDING_REPLICA_DELETION,
+                deletion_date=None, pending_window_days=window_days,
+            )
         deletion_date = self._clock.now() + timedelta(days=window_days)
         return self._update(
             tx, key, key_state=states.PENDING_DELETION, deletion_date=deletion_date, pending_window_days=window_days
@@ -93,7 +104,7 @@ class KeyLifecycle:
             KMSInvalidStateError: the key is not pending deletion.
         """
         key = self._current(tx, key_id)
-        if key.key_state != states.PENDING_DELETION:
+        if key.key_state not in (states.PENDING_DELETION, states.PENDING_REPLICA_DELETION):
             raise KMSInvalidStateError(f"{key_arn_of(key)} is not pending deletion.")
         has_material = key.origin != "EXTERNAL" or _has_imported_material(tx, key)
         new_state = states.DISABLED if has_material else states.PENDING_IMPORT

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from keystead import arn
@@ -31,8 +32,8 @@ def replica_view(home: KeyRow, replica: KeyReplicaRow) -> KeyRow:
         policy=replica.policy,
         key_state=replica.key_state,
         creation_date=replica.creation_date,
-        deletion_date=None,
-        pending_window_days=None,
+        deletion_date=replica.deletion_date,
+        pending_window_days=replica.pending_window_days,
         row_version=replica.row_version,
     )
 
@@ -166,3 +167,42 @@ def untag_replica(tx: Tx, home: KeyRow, region: str, tag_keys: Sequence[str]) ->
 def _check_not_pending_deletion(replica: KeyReplicaRow) -> None:
     if replica.key_state == states.PENDING_DELETION:
         raise KMSInvalidStateError(f"{replica_arn(replica)} is pending deletion.")
+
+
+# --- deleting replicas ([KMS DG:multi-region-keys-delete]) -----------------------------------
+# A replica is scheduled for deletion on its own, whatever the state of the other Regions.
+
+
+def schedule_replica_deletion(tx: Tx, home: KeyRow, region: str, window_days: int, now: datetime) -> KeyRow:
+    """ScheduleKeyDeletion on a replica: PendingDeletion until `now + window_days`; returns its view.
+
+    Raises:
+        KMSInvalidStateError: the replica is already pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    _check_not_pending_deletion(replica)
+    changes: dict[str, Any] = {
+        "key_state": states.PENDING_DELETION,
+        "deletion_date": now + timedelta(days=window_days),
+        "pending_window_days": window_days,
+    }
+    tx.update_key_replica(replica.key_id, region, replica.row_version, **changes)
+    return replica_view(home, dataclasses.replace(replica, **changes))
+
+
+def cancel_replica_deletion(tx: Tx, home: KeyRow, region: str) -> KeyRow:
+    """CancelKeyDeletion on a replica: it comes back Disabled, like any key; returns its view.
+
+    Raises:
+        KMSInvalidStateError: the replica is not pending deletion.
+        NotFoundError, ConflictError: the replica vanished or changed concurrently.
+    """
+    replica = current_replica(tx, home, region)
+    if replica.key_state != states.PENDING_DELETION:
+        raise KMSInvalidStateError(f"{replica_arn(replica)} is not pending deletion.")
+    changes: dict[str, Any] = {
+        "key_state": states.DISABLED, "deletion_date": None, "pending_window_days": None,
+    }
+    tx.update_key_replica(replica.key_id, region, replica.row_version, **changes)
+    return replica_view(home, dataclasses.replace(replica, **changes))

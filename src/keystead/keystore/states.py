@@ -7,6 +7,8 @@ from keystead.errors import DisabledError, KeysteadError, KMSInvalidStateError
 ENABLED = "Enabled"
 DISABLED = "Disabled"
 PENDING_DELETION = "PendingDeletion"
+# A multi-Region primary scheduled for deletion while it still has replicas (kms.md §5).
+PENDING_REPLICA_DELETION = "PendingReplicaDeletion"
 PENDING_IMPORT = "PendingImport"
 UNAVAILABLE = "Unavailable"
 
@@ -39,7 +41,7 @@ def _state_error(key_arn: str, key_state: str) -> KeysteadError:
         return DisabledError(f"{key_arn} is disabled.")
     words = {
         PENDING_DELETION: "pending deletion",
-        "PendingReplicaDeletion": "pending replica deletion",
+        PENDING_REPLICA_DELETION: "pending replica deletion",
         PENDING_IMPORT: "pending import",
         UNAVAILABLE: "unavailable",
         "Creating": "creating",

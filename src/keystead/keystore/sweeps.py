@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from keystead.clock import Clock
 from keystead.errors import ConflictError, NotFoundError
-from keystead.keystore import states
+from keystead.keystore import multi_region, states
 from keystead.keystore.imports import EXPIRES, ImportService
 from keystead.keystore.keys import KeyService
+from keystead.keystore.lifecycle import DEFAULT_PENDING_WINDOW_DAYS
 from keystead.keystore.rotation import AUTOMATIC, RotationService
 from keystead.storage import Database, KeyRow, Tx
 
@@ -62,7 +63,8 @@ class KeySweeper:
 
     def run_once(self) -> SweepReport:
         """One pass of every sweep (blocking; the background task calls it through run_blocking)."""
-        return SweepReport(self.delete_due_keys(), self.rotate_due_keys(), self.expire_imported_material())
+        deleted = self.delete_due_replicas() + self.delete_due_keys()
+        return SweepReport(deleted, self.rotate_due_keys(), self.expire_imported_material())
 
     def delete_due_keys(self) -> list[str]:
         """Delete keys whose scheduled deletion date has passed; returns the ids this runner deleted."""
@@ -70,6 +72,22 @@ class KeySweeper:
         with self._db.reader() as tx:
             due = tx.list_keys_due_for_deletion(now, limit=BATCH)
         return [k.key_id for k in due if self._once(k.key_id, lambda tx, key: self._delete(tx, key, now))]
+
+    def delete_due_replicas(self) -> list[str]:
+        """Delete multi-Region replicas whose deletion date has passed; returns "key_id/region" of each.
+
+        A primary waiting in PendingReplicaDeletion becomes PendingDeletion (its own waiting period
+        starts) in the transaction that deletes its last replica.
+        """
+        now = self._clock.now()
+        with self._db.reader() as tx:
+            due = tx.list_replicas_due_for_deletion(now, limit=BATCH)
+        deleted = []
+        for replica in due:
+            region = replica.region
+            if self._once(replica.key_id, lambda tx, key: self._delete_replica(tx, key, region, now)):
+                deleted.append(f"{replica.key_id}/{region}")
+        return deleted
 
     def rotate_due_keys(self) -> list[str]:
         """Rotate enabled keys whose next automatic rotation date has passed."""
@@ -102,10 +120,29 @@ class KeySweeper:
     def _delete(self, tx: Tx, key: KeyRow, now: datetime) -> bool:
         if key.key_state != states.PENDING_DELETION or key.deletion_date is None or key.deletion_date > now:
             return False
+        if tx.list_key_replicas(key.key_id):
+            return False  # other Regions still hold the key: deleting its row would cascade to them
         tx.update_key(key.key_id, key.row_version)  # claim it: a concurrent runner now conflicts
         tx.delete_key_lifecycle_rows(key.key_id)
         tx.delete_key(key.key_id)
         self._on_event(tx, ServiceEvent("DeleteKey", key, now))
+        return True
+
+    def _delete_replica(self, tx: Tx, key: KeyRow, region: str, now: datetime) -> bool:
+        replicas = tx.list_key_replicas(key.key_id)
+        replica = next((r for r in replicas if r.region == region), None)
+        if replica is None or replica.key_state != states.PENDING_DELETION:
+            return False
+        if replica.deletion_date is None or replica.deletion_date > now:
+            return False
+        tx.delete_key_replica(key.key_id, region, replica.row_version)  # conflicts for a concurrent runner
+        self._on_event(tx, ServiceEvent("DeleteKey", multi_region.replica_view(key, replica), now))
+        if len(replicas) == 1 and key.key_state == states.PENDING_REPLICA_DELETION:
+            window = key.pending_window_days or DEFAULT_PENDING_WINDOW_DAYS
+            tx.update_key(
+                key.key_id, key.row_version, key_state=states.PENDING_DELETION,
+                deletion_date=now + timedelta(days=window),
+            )
         return True
 
     def _rotate(self, tx: Tx, key: KeyRow, now: datetime) -> bool:

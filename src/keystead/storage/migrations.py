@@ -44,6 +44,7 @@ from keystead.storage import migration_v7_sts
 from keystead.storage import migration_v8_iam_extras
 from keystead.storage import migration_v9_instance_profiles
 from keystead.storage import migration_v10_multi_region
+from keystead.storage import migration_v11_replica_deletion
 from keystead.storage.errors import SchemaVersionError
 from keystead.storage.schema import AutoIncrementId, Blob, Identifier, UtcDateTime
 
@@ -181,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "IAM SAML providers and service-linked-role deletion tasks", migration_v8_iam_extras.apply),
     Migration(9, "IAM instance profiles", migration_v9_instance_profiles.apply),
     Migration(10, "replicas of multi-Region KMS keys", migration_v10_multi_region.apply),
+    Migration(11, "scheduled deletion of multi-Region replica keys", migration_v11_replica_deletion.apply),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

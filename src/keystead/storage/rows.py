@@ -340,3 +340,5 @@ class KeyReplicaRow:
     tags: str  # JSON object, tag key -> value
     is_primary: bool  # this Region became the primary through UpdatePrimaryRegion
     row_version: int = 1
+    deletion_date: datetime | None = None  # set while PendingDeletion (migration 11)
+    pending_window_days: int | None = None

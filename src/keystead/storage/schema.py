@@ -542,6 +542,9 @@ key_replicas = Table(
     Column("tags", Text, nullable=False),
     Column("is_primary", Boolean, nullable=False),
     Column("row_version", Integer, nullable=False),
+    Column("deletion_date", UtcDateTime, nullable=True),  # migration 11
+    Column("pending_window_days", Integer, nullable=True),  # migration 11
     PrimaryKeyConstraint("key_id", "region"),
     Index(None, "account_id", "region", "key_id"),
+    Index(None, "deletion_date"),
 )

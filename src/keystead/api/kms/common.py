@@ -23,9 +23,10 @@ from keystead.storage import KeyRow
 KEY_RESOURCE_TYPE = "AWS::KMS::Key"
 DEFAULT_LIST_LIMIT = 100
 # What a multi-Region replica supports here: reads, cryptography, UpdatePrimaryRegion, and the
-# changes to its per-Region properties (state, policy, description, tags).
+# changes to its per-Region properties (state, policy, description, tags), and its deletion.
 _REPLICA_OPERATIONS = frozenset({
     "DescribeKey", "GetKeyPolicy", "ListKeyPolicies", "GetPublicKey", "UpdatePrimaryRegion",
+    "ScheduleKeyDeletion", "CancelKeyDeletion",
     "EnableKey", "DisableKey", "PutKeyPolicy", "UpdateKeyDescription",
     "TagResource", "UntagResource", "ListResourceTags",
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
@@ -70,7 +71,8 @@ async def resolve_key(deps: KmsDeps, ctx: RequestContext, key_id: str, *, allow_
     Raises:
         NotFoundError, InvalidArnError: no such key (see KeyService.resolve).
         UnsupportedOperationError: an operation this server cannot yet apply to a multi-Region
-            replica (their changes would land on the key row), or deleting a key with replicas.
+            replica (their changes would land on the key row), or deleting a multi-Region key
+            whose primary Region moved away from the Region that holds the stored key row.
     """
     ref = await deps.keys.resolve(
         key_id, account_id=ctx.principal.account_id, region=ctx.region, allow_alias=allow_alias
@@ -78,9 +80,13 @@ async def resolve_key(deps: KmsDeps, ctx: RequestContext, key_id: str, *, allow_
     operation = ctx.call.operation
     if ref.home is not None and operation not in _REPLICA_OPERATIONS:
         raise UnsupportedOperationError(f"{operation} is not supported on multi-Region replica keys by this server.")
-    if ref.replicas and operation == "ScheduleKeyDeletion":
+    # The stored key row holds the shared properties of every Region: it may go (PendingDeletion,
+    # then the sweep) only while it is the primary; a replica row may go whenever it is a replica.
+    stored_row_is_primary = (ref.home is None) == (ref.multi_region_key_type == "PRIMARY")
+    if ref.replicas and operation == "ScheduleKeyDeletion" and not stored_row_is_primary:
         raise UnsupportedOperationError(
-            f"{ref.arn} has replica keys; deleting multi-Region keys with replicas is not supported by this server."
+            f"Deleting {ref.arn} after UpdatePrimaryRegion moved its primary Region "
+            "is not supported by this server."
         )
     return ref
 

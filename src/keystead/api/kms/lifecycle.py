@@ -52,7 +52,11 @@ class KeyLifecycleOperations:
         window = check_pending_window(requested)
 
         def change(tx: Any) -> Result:
-            key = self._lifecycle.schedule_deletion(tx, ref.key.key_id, window)
+            if ref.home is not None:  # a replica is deleted on its own
+                now = self._deps.keys.now()
+                key = multi_region.schedule_replica_deletion(tx, ref.home, ref.key.region, window, now)
+            else:
+                key = self._lifecycle.schedule_deletion(tx, ref.key.key_id, window)
             return {
                 "key_id": key_arn_of(key),
                 "deletion_date": key.deletion_date,
@@ -67,6 +71,9 @@ class KeyLifecycleOperations:
         await ctx.authorize("kms:CancelKeyDeletion", key_resource(ref))
 
         def change(tx: Any) -> Result:
+            if ref.home is not None:
+                cancelled = multi_region.cancel_replica_deletion(tx, ref.home, ref.key.region)
+                return {"key_id": key_arn_of(cancelled)}
             return {"key_id": key_arn_of(self._lifecycle.cancel_deletion(tx, ref.key.key_id))}
 
         return await self._mutate(ctx, ref.key.key_id, change)

@@ -135,7 +135,9 @@ class MultiRegionKeys:
             raise UnsupportedOperationError(f"{ref.arn} is not a multi-Region primary key.")
         if ref.key.origin != "AWS_KMS":
             raise UnsupportedOperationError(f"Replicating keys with origin {ref.key.origin} is not supported.")
-        if ref.key.key_state in (states.PENDING_DELETION, states.PENDING_IMPORT):
+        if ref.key.key_state in (
+            states.PENDING_DELETION, states.PENDING_REPLICA_DELETION, states.PENDING_IMPORT
+        ):
             states.check_usable(ref.arn, ref.key.key_state)
         if region not in self._deps.regions:
             raise UnsupportedOperationError(f"Region {region} is not served by this server.")
