@@ -22,6 +22,7 @@ Validators are built once per shape at load time; shapes with nothing to check g
 
 from __future__ import annotations
 
+import abc
 import enum
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -158,13 +159,14 @@ def _own_checks(shape: Shape) -> list[Check]:
     return checks
 
 
-class Validator:
+class Validator(abc.ABC):
     """Checks one decoded value of one shape and records violations under a path."""
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def check(self, value: Any, path: str, out: Violations) -> None:
-        raise NotImplementedError
+        """Append every constraint `value` breaks to `out`, named by `path`."""
 
 
 class ScalarValidator(Validator):
